@@ -1,0 +1,53 @@
+"""The ``mlsgroup`` command line: conformance runs and benchmarks (more sub-commands arrive with the group layer)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _default_vectors() -> str:
+    return os.environ.get("MLS_TEST_VECTORS", "../shared/mls-test-vectors")
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    from .conformance.runner import format_table, run_folder
+
+    folder = Path(args.dir or _default_vectors())
+    if not folder.is_dir():
+        print(f"mlsgroup: no vector folder at {folder}", file=sys.stderr)
+        return 2
+    failures: list[str] = []
+    tally = run_folder(folder, failures)
+    if args.json:
+        print(json.dumps(tally, indent=2))
+    else:
+        print(format_table(tally))
+        for line in failures[:50]:
+            print("FAILED", line)
+    return 1 if any(c["failed"] for per in tally.values() for c in per.values()) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlsgroup", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    conformance = commands.add_parser("conformance", help="run the official RFC 9420 test vectors")
+    conformance.add_argument("dir", nargs="?", help="vector folder (default: $MLS_TEST_VECTORS or ../shared/mls-test-vectors)")
+    conformance.add_argument("--json", action="store_true", help="print the tally as JSON")
+    conformance.set_defaults(run=_conformance)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
