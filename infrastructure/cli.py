@@ -33,6 +33,23 @@ def _conformance(args: argparse.Namespace) -> int:
     return 1 if any(c["failed"] for per in tally.values() for c in per.values()) else 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import format_rows
+
+    if args.suite == "crypto":
+        from .bench.crypto import crypto_rows
+
+        rows = crypto_rows(samples=args.samples)
+        title = "mlsgroup bench crypto: medians of interleaved samples, ours vs the raw primitive calls"
+    else:  # argparse restricts the choices
+        raise AssertionError(args.suite)
+    if args.json:
+        print(json.dumps([{"row": r.row, "ours_ms": r.ours_ms, f"{r.other_name}_ms": r.other_ms, "ratio": r.ratio} for r in rows], indent=2))
+    else:
+        print(format_rows(rows, title))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlsgroup", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     conformance.add_argument("dir", nargs="?", help="vector folder (default: $MLS_TEST_VECTORS or ../shared/mls-test-vectors)")
     conformance.add_argument("--json", action="store_true", help="print the tally as JSON")
     conformance.set_defaults(run=_conformance)
+
+    bench = commands.add_parser("bench", help="benchmarks: ours beside a floor measured in the same run")
+    bench.add_argument("suite", choices=["crypto"], help="which benchmark")
+    bench.add_argument("--samples", type=int, default=15, help="samples per operation (median is reported)")
+    bench.add_argument("--json", action="store_true", help="print the rows as JSON")
+    bench.set_defaults(run=_bench)
     return parser
 
 

@@ -1,0 +1,116 @@
+"""Maps registered attrs domain events to stored records and back through their ``__init__`` (ARCHITECTURE 3).
+
+The library's default mapper reads ``vars(event)`` (attrs slotted classes have none) and rebuilds
+events with ``object.__new__``, skipping validators; this one keeps the event's ``__init__`` in the
+loop. Writing: the event's ``__init__`` fields except ``originator_id`` / ``originator_version``
+(which the recorder stores in their own columns) become a dict (plus ``class_version`` when above
+1), which is transcoded, compressed, then encrypted with the record's identity as associated data.
+Reading reverses that, runs the class's upcasters, and calls the class. Failures raise the typed
+errors of ``errors``: unknown topic, decryption, decompression, transcoding, reconstruction.
+"""
+
+from __future__ import annotations
+
+import struct
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
+
+from mlsgroup.domain.eventing import DomainEvent, class_version_of, init_fields, registered_class, topic_of
+
+from .cipher import AesGcmCipher
+from .errors import EventReconstructionError, TranscodingError, UnknownTopicError, UnregisteredTypeError
+from .transcoding import rebuild
+
+__all__ = ["EventMapper", "record_identity"]
+
+_IDENTITY_PREFIX = b"mlsgroup.store.record.v1"
+_VERSION = struct.Struct(">q")
+_ID_FIELDS = ("originator_id", "originator_version")
+
+
+def record_identity(originator_id: UUID | str, originator_version: int, topic: str) -> bytes:
+    """Associated data binding an encrypted record to its aggregate, position and topic."""
+    if isinstance(originator_id, UUID):
+        id_part = b"\x01" + originator_id.bytes
+    else:
+        raw = originator_id.encode("utf-8")
+        id_part = b"\x02" + len(raw).to_bytes(4, "big") + raw
+    return _IDENTITY_PREFIX + id_part + _VERSION.pack(originator_version) + topic.encode("utf-8")
+
+
+@cache
+def _state_plan(cls: type) -> tuple[tuple[str, str], ...]:
+    return tuple((name, alias) for name, alias in init_fields(cls) if name not in _ID_FIELDS)
+
+
+class EventMapper(Mapper[UUID]):
+    """eventsourcing Mapper for events registered with ``mlsgroup.domain.eventing.register_event``."""
+
+    def __init__(
+        self,
+        transcoder: Transcoder,
+        compressor: Compressor | None = None,
+        cipher: Cipher | None = None,
+    ) -> None:
+        super().__init__(transcoder=transcoder, compressor=compressor, cipher=cipher)
+        self._binds_identity = isinstance(cipher, AesGcmCipher)
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        cls = type(domain_event)
+        topic = topic_of(cls)
+        if topic is None or not issubclass(cls, DomainEvent):
+            raise UnregisteredTypeError(f"{cls.__qualname__} is not a registered DomainEvent class")
+        state = {alias: getattr(domain_event, name) for name, alias in _state_plan(cls)}
+        version = class_version_of(cls)
+        if version > 1:
+            state["class_version"] = version
+        data = self.transcoder.encode(state)
+        if self.compressor is not None:
+            data = self.compressor.compress(data)
+        originator_id = domain_event.originator_id
+        originator_version = domain_event.originator_version
+        if self.cipher is not None:
+            if self._binds_identity:
+                aad = record_identity(originator_id, originator_version, topic)
+                data = self.cipher.encrypt(data, aad)  # type: ignore[call-arg]
+            else:
+                data = self.cipher.encrypt(data)
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=topic,
+            state=data,
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        topic = stored_event.topic
+        cls = registered_class(topic)
+        if cls is None or not issubclass(cls, DomainEvent):
+            raise UnknownTopicError(f"no event class is registered for topic {topic!r}")
+        data = stored_event.state
+        if self.cipher is not None:
+            if self._binds_identity:
+                aad = record_identity(stored_event.originator_id, stored_event.originator_version, topic)
+                data = self.cipher.decrypt(data, aad)  # type: ignore[call-arg]
+            else:
+                data = self.cipher.decrypt(data)
+        if self.compressor is not None:
+            data = self.compressor.decompress(data)
+        state = self.transcoder.decode(data)
+        if type(state) is not dict:
+            raise TranscodingError(f"stored state of {topic} is a {type(state).__name__}, not a dict")
+        originator_id = stored_event.originator_id
+        if isinstance(originator_id, str):
+            try:
+                originator_id = UUID(originator_id)
+            except ValueError:
+                raise EventReconstructionError(f"originator_id {originator_id!r} is not a UUID") from None
+        stored_version = state.pop("class_version", 1)
+        if type(stored_version) is not int:
+            raise EventReconstructionError(f"class_version of {topic} is not an int")
+        state["originator_id"] = originator_id
+        state["originator_version"] = stored_event.originator_version
+        return rebuild(cls, topic, stored_version, state, EventReconstructionError)
