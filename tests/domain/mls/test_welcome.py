@@ -6,6 +6,7 @@ from hypothesis import given, strategies as st
 
 from mlsgroup.domain.mls.extensions import ExtensionType, find_extension
 from mlsgroup.domain.mls.messages import MLSMessage
+from mlsgroup.domain.mls.secrets import Secret
 from mlsgroup.domain.mls.tree_structs import RATCHET_TREE
 from mlsgroup.domain.mls.welcome import (
     GroupInfo,
@@ -49,6 +50,9 @@ def test_group_secrets_hide_secrets_in_repr():
     secrets = GroupSecrets(b"joiner-secret", PathSecret(b"path-secret"), ())
     text = repr(secrets)
     assert "joiner-secret" not in text and "path-secret" not in text and "***" in text
+    decoded = GroupSecrets.decode(secrets.encode())
+    assert isinstance(decoded.joiner_secret, Secret) and isinstance(decoded.path_secret.path_secret, Secret)
+    assert decoded.joiner_secret == b"joiner-secret"
 
 
 def test_messages_json_group_secrets_and_welcomes_decode():

@@ -1,0 +1,107 @@
+"""The step from one epoch to the next shared by sending and receiving a commit (RFC 9420 8, 8.2, 12.4).
+
+``next_epoch`` updates the confirmed transcript hash with the commit, builds the new GroupContext,
+runs the key schedule (init secret, commit secret, PSK secret) and derives the confirmation tag and
+interim transcript hash. ``next_state`` assembles the new epoch's ``GroupState``; ``merge_commit``
+makes a staged commit current, archiving the old epoch's keys for late application messages.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+
+from ..extensions import Extension
+from ..framing import AuthenticatedContent
+from ..group_context import GroupContext
+from ..key_schedule import EpochSecrets, advance_epoch, confirmation_tag
+from ..ratchet_tree import RatchetTree
+from ..secret_tree import SecretTree
+from ..transcript import confirmed_transcript_hash, interim_transcript_hash
+from ..treekem import TreeKemPrivate
+from .errors import StaleStagedCommit
+from .outputs import StagedCommit
+from .state import MAX_PAST_EPOCHS, MAX_RESUMPTION_PSKS, GroupState, PastEpoch
+
+__all__ = ["NextEpoch", "next_epoch", "next_state", "archive", "merge_commit"]
+
+
+@attrs.frozen
+class NextEpoch:
+    """The new epoch's context, secrets (joiner and welcome secrets included) and confirmation tag."""
+
+    group_context: GroupContext
+    secrets: EpochSecrets
+    confirmation_tag: bytes
+    interim_transcript_hash: bytes
+
+
+def next_epoch(
+    state: GroupState,
+    tree: RatchetTree,
+    extensions: tuple[Extension, ...],
+    content: AuthenticatedContent,
+    commit_secret: bytes,
+    psk_secret: Optional[bytes],
+) -> NextEpoch:
+    """The next epoch after the commit in ``content`` (its signature set, its confirmation tag not used)."""
+    suite = state.suite
+    confirmed = confirmed_transcript_hash(suite, state.interim_transcript_hash, content.confirmed_transcript_hash_input())
+    old = state.group_context
+    context = GroupContext(old.version, old.cipher_suite, old.group_id, old.epoch + 1, tree.tree_hash(), confirmed, extensions)
+    secrets = advance_epoch(suite, state.epoch_secrets.init_secret, commit_secret, context.encode(), psk_secret)
+    tag = confirmation_tag(suite, secrets.confirmation_key, confirmed)
+    return NextEpoch(context, secrets, tag, interim_transcript_hash(suite, confirmed, tag))
+
+
+def archive(state: GroupState) -> tuple[tuple[PastEpoch, ...], tuple[tuple[int, bytes], ...]]:
+    """The past epochs and resumption PSKs to keep once ``state``'s epoch is over."""
+    past = (
+        PastEpoch(
+            state.epoch,
+            state.encoded_group_context,
+            state.epoch_secrets.sender_data_secret,
+            state.secret_tree,
+            state.tree,
+        ),
+    ) + state.past_epochs
+    resumption = ((state.epoch, state.epoch_secrets.resumption_psk),) + state.resumption_psks
+    return past[:MAX_PAST_EPOCHS], resumption[:MAX_RESUMPTION_PSKS]
+
+
+def next_state(state: GroupState, tree: RatchetTree, private: TreeKemPrivate, epoch: NextEpoch) -> GroupState:
+    """The state of the new epoch (past epochs archived from ``state``; no pending proposals)."""
+    suite = state.suite
+    secrets = attrs.evolve(epoch.secrets, joiner_secret=None, welcome_secret=None)
+    past, resumption = archive(state)
+    return GroupState(
+        group_context=epoch.group_context,
+        tree=tree,
+        private=private,
+        signature_private=state.signature_private,
+        epoch_secrets=secrets,
+        secret_tree=SecretTree.create(suite, secrets.encryption_secret, tree.n_leaves),
+        interim_transcript_hash=epoch.interim_transcript_hash,
+        confirmation_tag=epoch.confirmation_tag,
+        pending=(),
+        past_epochs=past,
+        resumption_psks=resumption,
+    )
+
+
+def merge_commit(state: GroupState, staged: StagedCommit) -> GroupState:
+    """Make ``staged`` current: the new epoch's state, with ``state``'s epoch archived.
+
+    StaleStagedCommit unless ``staged`` was built on ``state``'s group and epoch. A commit that
+    removed us yields an inactive state that still reads late messages of its last epoch.
+    """
+    new = staged.new_state
+    if new.group_id != state.group_id or staged.from_epoch != state.epoch:
+        raise StaleStagedCommit(
+            f"the staged commit applies to epoch {staged.from_epoch}, the group is at epoch {state.epoch}"
+        )
+    if not new.active:
+        return attrs.evolve(state, active=False, pending=())
+    past, resumption = archive(state)
+    return attrs.evolve(new, past_epochs=past, resumption_psks=resumption)

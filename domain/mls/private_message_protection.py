@@ -1,0 +1,245 @@
+"""PrivateMessage protection of RFC 9420 (section 6.3): content encryption under the secret tree's
+ratchet keys with the reuse guard, and sender-data encryption keyed by the ciphertext sample.
+
+Both directions are pure: they take a ``SecretTree`` and return the tree without the key they
+used. On any failure nothing is returned, so the caller's tree is still the one to use: bad input
+never changes state. The reuse guard is an argument (the caller expands it from an event's seed),
+so protecting is deterministic.
+
+Per-message keys are used once, so their AEAD objects are built per call and never cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import attrs
+from cryptography.exceptions import InvalidTag
+
+from .cipher_suite import MLS_PREFIX, CipherSuite
+from .codec import Reader, encode_opaque, encode_varint
+from .enums import ContentType, SenderType, WireFormat
+from .errors import AeadError, DecodeError
+from .framing import (
+    AuthenticatedContent,
+    FramedContent,
+    FramedContentAuthData,
+    PrivateMessage,
+    PrivateMessageContent,
+    SenderMember,
+)
+from .message_protection import (
+    FRAMED_CONTENT_TBS,
+    SignatureKeyOf,
+    UnknownSender,
+    WireFormatNotAllowed,
+    check_content_rules,
+    check_group_and_epoch,
+)
+from .proposals import PROPOSAL
+from .secret_tree import RatchetType, SecretTree, apply_reuse_guard
+
+__all__ = ["DecryptedMessage", "protect_private", "unprotect_private", "padding_for"]
+
+_RATCHET_OF = {
+    ContentType.APPLICATION: RatchetType.APPLICATION,
+    ContentType.PROPOSAL: RatchetType.HANDSHAKE,
+    ContentType.COMMIT: RatchetType.HANDSHAKE,
+}
+
+# FramedContentTBS starts with ProtocolVersion mls10 and WireFormat mls_private_message.
+_TBS_HEAD = b"\x00\x01\x00\x02"
+_SENDER_DATA_LEN = 12
+_MEMBER = bytes((SenderType.MEMBER,))
+
+
+@attrs.frozen
+class DecryptedMessage:
+    """A received PrivateMessage after decryption and signature verification.
+
+    ``authenticated_content`` is the signed content as the sender framed it (wire format
+    PrivateMessage); ``generation`` is the ratchet generation its key came from.
+    """
+
+    authenticated_content: AuthenticatedContent
+    generation: int
+
+    @property
+    def leaf_index(self) -> int:
+        return self.authenticated_content.content.sender.leaf_index
+
+
+def padding_for(plaintext_len: int, padding_block: int) -> int:
+    """Zero bytes to append so the PrivateMessageContent fills whole ``padding_block``-byte blocks (0: none)."""
+    if padding_block < 0:
+        raise ValueError("padding_block must not be negative")
+    if padding_block == 0:
+        return 0
+    return -plaintext_len % padding_block
+
+
+def _aad_head(group_id: bytes, epoch: int, content_type: int) -> bytes:
+    """SenderDataAAD, which is also the start of PrivateContentAAD."""
+    return encode_opaque(group_id) + epoch.to_bytes(8, "big") + bytes((content_type,))
+
+
+@functools.cache
+def _sender_data_infos(suite: CipherSuite) -> tuple[bytes, bytes]:
+    """KDFLabel prefixes of the sender-data "key" and "nonce" ExpandWithLabel, up to the context."""
+
+    def prefix(label: bytes, length: int) -> bytes:
+        full = MLS_PREFIX + label
+        return length.to_bytes(2, "big") + encode_varint(len(full)) + full
+
+    return prefix(b"key", suite.aead_key_len), prefix(b"nonce", suite.aead_nonce_len)
+
+
+def _sender_data_key_nonce(suite: CipherSuite, sender_data_secret: bytes, ciphertext: bytes) -> tuple[bytes, bytes]:
+    """ExpandWithLabel(sender_data_secret, "key" / "nonce", ciphertext_sample, Nk / Nn) (RFC 9420 6.3.2)."""
+    sample = ciphertext[: suite.hash_len]
+    context = encode_varint(len(sample)) + sample + b"\x01"
+    key_info, nonce_info = _sender_data_infos(suite)
+    # Nk and Nn never exceed Nh, so each HKDF-Expand is the single block HMAC(secret, info || 0x01).
+    mac = suite.mac
+    return (
+        mac(sender_data_secret, key_info + context)[: suite.aead_key_len],
+        mac(sender_data_secret, nonce_info + context)[: suite.aead_nonce_len],
+    )
+
+
+def _auth_bytes(signature: bytes, confirmation_tag: bytes | None) -> bytes:
+    if confirmation_tag is None:
+        return encode_opaque(signature)
+    return encode_opaque(signature) + encode_opaque(confirmation_tag)
+
+
+def _content_body(content: Any, content_type: int) -> bytes:
+    """The ``select (content_type)`` part of FramedContent and PrivateMessageContent."""
+    if content_type == ContentType.APPLICATION:
+        return encode_opaque(content)
+    if content_type == ContentType.COMMIT:
+        return content.encode()
+    return PROPOSAL.encode(content)
+
+
+def _parse_plaintext(plaintext: bytes, content_type: int) -> tuple[Any, FramedContentAuthData, int]:
+    """(content, auth, length of the content body) of a PrivateMessageContent; DecodeError if malformed."""
+    if content_type != ContentType.APPLICATION:
+        decoded = PrivateMessageContent.decode(plaintext, content_type)
+        auth = decoded.auth
+        body_len = len(plaintext) - decoded.padding - len(_auth_bytes(auth.signature, auth.confirmation_tag))
+        return decoded.content, auth, body_len
+    # Application data, the hot path, parsed in place.
+    r = Reader(plaintext)
+    content = r.opaque()
+    body_len = r.pos
+    signature = r.opaque()
+    padding = plaintext[r.pos :]
+    if padding.count(0) != len(padding):
+        raise DecodeError("non-zero byte in PrivateMessageContent padding")
+    return content, FramedContentAuthData(signature, None), body_len
+
+
+def protect_private(
+    suite: CipherSuite,
+    authenticated_content: AuthenticatedContent,
+    secret_tree: SecretTree,
+    sender_data_secret: bytes,
+    reuse_guard: bytes,
+    *,
+    padding_block: int = 0,
+) -> tuple[PrivateMessage, SecretTree]:
+    """Encrypt signed content as a PrivateMessage with the next key of the sender's ratchet.
+
+    The sender is ``authenticated_content``'s member sender; its handshake ratchet serves proposals
+    and commits, its application ratchet application data. ``reuse_guard`` (4 bytes) is XORed into
+    the nonce and travels in the sender data. ``padding_block`` > 0 pads the plaintext with zeros to
+    a multiple of that many bytes. Returns the message and the tree without the used key.
+    """
+    if authenticated_content.wire_format != WireFormat.PRIVATE_MESSAGE:
+        raise WireFormatNotAllowed("the content was signed for another wire format than PrivateMessage")
+    if len(reuse_guard) != 4:
+        raise ValueError("reuse_guard must be 4 bytes")
+    framed = authenticated_content.content
+    check_content_rules(framed, WireFormat.PRIVATE_MESSAGE)
+    content = framed.content
+    content_type = framed.content_type
+    auth = authenticated_content.auth
+    if (content_type == ContentType.COMMIT) != (auth.confirmation_tag is not None):
+        raise ValueError("a confirmation tag is required for commits and only for commits")
+    leaf = framed.sender.leaf_index
+    generation, key, nonce, tree = secret_tree.next_key_nonce(leaf, _RATCHET_OF[content_type])
+
+    plaintext = _content_body(content, content_type) + _auth_bytes(auth.signature, auth.confirmation_tag)
+    padding = padding_for(len(plaintext), padding_block)
+    if padding:
+        plaintext += bytes(padding)
+    group_id, epoch, authenticated_data = framed.group_id, framed.epoch, framed.authenticated_data
+    aad_head = _aad_head(group_id, epoch, content_type)
+    factory = suite.hpke.aead.factory
+    ciphertext = factory(key).encrypt(
+        apply_reuse_guard(nonce, reuse_guard), plaintext, aad_head + encode_opaque(authenticated_data)
+    )
+    sender_key, sender_nonce = _sender_data_key_nonce(suite, sender_data_secret, ciphertext)
+    sender_data = leaf.to_bytes(4, "big") + generation.to_bytes(4, "big") + bytes(reuse_guard)
+    encrypted_sender_data = factory(sender_key).encrypt(sender_nonce, sender_data, aad_head)
+    message = PrivateMessage(group_id, epoch, content_type, authenticated_data, encrypted_sender_data, ciphertext)
+    return message, tree
+
+
+def _open(suite: CipherSuite, key: bytes, nonce: bytes, aad: bytes, ciphertext: bytes, what: str) -> bytes:
+    try:
+        return suite.hpke.aead.factory(key).decrypt(nonce, ciphertext, aad)
+    except InvalidTag:
+        raise AeadError(f"PrivateMessage {what} failed to authenticate") from None
+
+
+def unprotect_private(
+    suite: CipherSuite,
+    message: PrivateMessage,
+    secret_tree: SecretTree,
+    sender_data_secret: bytes,
+    group_context: bytes,
+    signature_key_of: SignatureKeyOf,
+) -> tuple[DecryptedMessage, SecretTree]:
+    """Decrypt and verify a received PrivateMessage; returns it and the tree without the used key.
+
+    Checks, in order: group and epoch (WrongGroup, WrongEpoch), the sender data (AeadError,
+    DecodeError), the sender's leaf index against the tree (UnknownSender), the ratchet key
+    (SecretTreeError, e.g. for a replayed generation), the content (AeadError; DecodeError also for
+    non-zero padding) and the signature under ``signature_key_of(content)`` (SignatureError). The
+    confirmation tag of a commit is left to the caller, who holds the confirmation key.
+    """
+    group_id, epoch, content_type = message.group_id, message.epoch, message.content_type
+    check_group_and_epoch(group_id, epoch, group_context)
+    ratchet = _RATCHET_OF.get(content_type)
+    if ratchet is None:
+        raise DecodeError(f"unknown content type {content_type}")
+    group_and_epoch = encode_opaque(group_id) + epoch.to_bytes(8, "big")
+    content_type_byte = bytes((content_type,))
+    aad_head = group_and_epoch + content_type_byte
+    ciphertext = message.ciphertext
+    sender_key, sender_nonce = _sender_data_key_nonce(suite, sender_data_secret, ciphertext)
+    sender_data = _open(suite, sender_key, sender_nonce, aad_head, message.encrypted_sender_data, "sender data")
+    if len(sender_data) != _SENDER_DATA_LEN:
+        raise DecodeError(f"SenderData of {len(sender_data)} bytes, expected {_SENDER_DATA_LEN}")
+    leaf_bytes = sender_data[:4]
+    leaf = int.from_bytes(leaf_bytes, "big")
+    generation = int.from_bytes(sender_data[4:8], "big")
+    if leaf >= secret_tree.n_leaves:
+        raise UnknownSender(f"sender leaf {leaf} is outside a tree of {secret_tree.n_leaves} leaves")
+    key, nonce, tree = secret_tree.key_nonce(leaf, ratchet, generation)
+
+    authenticated_data = message.authenticated_data
+    opaque_ad = encode_opaque(authenticated_data)
+    nonce = apply_reuse_guard(nonce, sender_data[8:])
+    plaintext = _open(suite, key, nonce, aad_head + opaque_ad, ciphertext, "content")
+    content, auth, body_len = _parse_plaintext(plaintext, content_type)
+    framed = FramedContent(group_id, epoch, SenderMember(leaf), authenticated_data, content)
+    # FramedContentTBS from the bytes at hand: the content body is the plaintext before auth and padding.
+    body = plaintext[:body_len]
+    tbs = b"".join((_TBS_HEAD, group_and_epoch, _MEMBER, leaf_bytes, opaque_ad, content_type_byte, body, group_context))
+    suite.verify_with_label(signature_key_of(framed), FRAMED_CONTENT_TBS, tbs, auth.signature)
+    authenticated = AuthenticatedContent(WireFormat.PRIVATE_MESSAGE, framed, auth)
+    return DecryptedMessage(authenticated, generation), tree

@@ -1,0 +1,102 @@
+"""The ports the group layer is generic over: delivery service, key-package directory, identity registry, clock
+(libxmtp sections 6-10; ARCHITECTURE 2 step 3 and 4).
+
+The infrastructure provides the adapters (``mlsgroup.infrastructure.network``: in memory, SQLite,
+PostgreSQL). The domain only sees these protocols and the ``Envelope`` value, so the group layer
+can be driven by any of them, or by a test double.
+
+Ordering contract of the delivery service: every topic (one per group id, one per installation for
+welcomes) numbers its payloads with cursors 1, 2, 3, ... in the order the service accepted them,
+independently of every other topic. Once a reader sees cursor n, every cursor below n is visible
+too, so reading "after the last cursor I processed" never skips a payload. Server times never
+decrease along a topic.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Protocol, Sequence, runtime_checkable
+
+import attrs
+
+from .eventing import Clock
+from .identity import IdentityUpdate, InboxState
+
+__all__ = ["Envelope", "DeliveryService", "KeyPackageDirectory", "IdentityRegistry", "Clock"]
+
+
+@attrs.frozen
+class Envelope:
+    """One payload as the delivery service ordered it on its topic."""
+
+    cursor: int
+    payload: bytes
+    server_time_ns: int
+
+
+@runtime_checkable
+class KeyPackageDirectory(Protocol):
+    """Where installations publish key packages and where adders fetch them (libxmtp sections 7, 10)."""
+
+    def upload_key_package(self, installation_id: bytes, key_package: bytes, is_last_resort: bool = True) -> None:
+        """Publish a key package of ``installation_id``.
+
+        A last-resort key package is never consumed by fetching; uploading another one replaces it
+        (rotation). A key package that is not last-resort is handed out at most once.
+        """
+        ...
+
+    def fetch_key_packages(self, installation_ids: Iterable[bytes]) -> dict[bytes, bytes]:
+        """One key package per installation that has any: the oldest one-time package (consumed) if
+        there is one, else the current last-resort package. Installations without any are absent."""
+        ...
+
+
+@runtime_checkable
+class DeliveryService(KeyPackageDirectory, Protocol):
+    """Orders payloads on group topics and delivers welcomes to installations; also the key-package directory."""
+
+    def send_group_messages(self, group_id: bytes, payloads: Sequence[bytes]) -> list[int]:
+        """Append ``payloads`` in order to the group's topic; returns their cursors (consecutive)."""
+        ...
+
+    def query_group_messages(self, group_id: bytes, after_cursor: int = 0, limit: int | None = None) -> list[Envelope]:
+        """The group's envelopes with cursor > ``after_cursor``, in cursor order, at most ``limit`` of them."""
+        ...
+
+    def send_welcome_messages(self, messages: Sequence[tuple[bytes, bytes]]) -> list[int]:
+        """Append each ``(installation_id, payload)`` to that installation's welcome topic; returns the cursors."""
+        ...
+
+    def query_welcome_messages(
+        self, installation_id: bytes, after_cursor: int = 0, limit: int | None = None
+    ) -> list[Envelope]:
+        """The installation's welcome envelopes with cursor > ``after_cursor``, in cursor order."""
+        ...
+
+
+@runtime_checkable
+class IdentityRegistry(Protocol):
+    """Stores each inbox's chain of identity updates, validated before it is accepted (libxmtp section 1)."""
+
+    def publish_identity_update(self, update: IdentityUpdate) -> InboxState:
+        """Validate ``update`` against the stored chain and append it; returns the inbox's new state.
+
+        Raises an ``IdentityUpdateRejected`` subclass (``mlsgroup.domain.identity_errors``) if it does
+        not extend the chain, e.g. ``UnexpectedSequenceId`` when another update won the race.
+        """
+        ...
+
+    def get_inbox_state(self, inbox_id: str) -> InboxState:
+        """The inbox's latest state (every installation, with the sequence ids that added and revoked it).
+
+        Raises ``InboxNotFound`` for an inbox without updates.
+        """
+        ...
+
+    def get_inbox_states(self, inbox_ids: Iterable[str]) -> Mapping[str, InboxState]:
+        """The latest states of several inboxes, keyed by inbox id; ``InboxNotFound`` names the missing ones."""
+        ...
+
+    def get_identity_updates(self, inbox_id: str, after_sequence_id: int = 0) -> list[IdentityUpdate]:
+        """The inbox's updates after ``after_sequence_id`` in order, so a client can verify the chain itself."""
+        ...
