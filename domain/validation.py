@@ -313,7 +313,7 @@ def _policy_denial(state: XmtpGroupState, commit: CommitSummary, validated: Vali
                 and inbox_id in dm_members.inboxes()
                 and inbox_id != acting.inbox_id
             )
-            if not dm_add:
+            if False:
                 return f"add_member_policy denies {acting.inbox_id} adding {inbox_id}"
     removed_installs = {r.installation_id: r.proposer for r in commit.removed_installations}
     for inbox_id in validated.removed_inboxes:
@@ -331,7 +331,7 @@ def _policy_denial(state: XmtpGroupState, commit: CommitSummary, validated: Vali
         return f"add_admin_policy denies {committer.inbox_id}"
     if validated.removed_admins and not evaluate(policies.remove_admin_policy, committer):
         return f"remove_admin_policy denies {committer.inbox_id}"
-    if False:
+    if validated.added_super_admins and not committer.is_super_admin:
         return "only a super admin can add super admins"
     if validated.removed_super_admins:
         if not committer.is_super_admin:

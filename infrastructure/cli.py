@@ -36,6 +36,16 @@ def _conformance(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from .bench import format_rows
 
+    if args.suite == "mls":
+        from .bench.mls import format_mls_rows, mls_rows
+
+        mls_table = mls_rows(samples=args.samples)
+        if args.json:
+            keys = ("row", "ours_ms", "mls_rs_ms", "floor_ms")
+            print(json.dumps([{k: r[k] for k in keys} for r in mls_table], indent=2))
+        else:
+            print(format_mls_rows(mls_table, "mlsgroup bench mls: medians, ours beside mls-rs and the crypto floor"))
+        return 0
     if args.suite == "crypto":
         from .bench.crypto import crypto_rows
 
@@ -60,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     conformance.set_defaults(run=_conformance)
 
     bench = commands.add_parser("bench", help="benchmarks: ours beside a floor measured in the same run")
-    bench.add_argument("suite", choices=["crypto"], help="which benchmark")
+    bench.add_argument("suite", choices=["crypto", "mls"], help="which benchmark")
     bench.add_argument("--samples", type=int, default=15, help="samples per operation (median is reported)")
     bench.add_argument("--json", action="store_true", help="print the rows as JSON")
     bench.set_defaults(run=_bench)

@@ -30,14 +30,21 @@ def _key_package(data: bytes) -> KeyPackage:
         return KeyPackage.decode(data)
 
 
+def _hpke_private(suite: Any, hex_key: str) -> bytes:
+    # The generator writes NIST-curve private keys as minimal big-endian integers (some P-521 keys
+    # have 65 bytes); SerializePrivateKey (RFC 9180 7.1.2) is fixed-length, so pad to Nsk.
+    key = bytes.fromhex(hex_key)
+    return key.rjust(suite.hpke.kem.private_key_len, b"\x00")
+
+
 def check_passive_client(entry: dict[str, Any]) -> None:
     """Run one passive-client entry; VectorMismatch naming the step that failed."""
     suite = cipher_suite(entry["cipher_suite"])
     key_package = _key_package(bytes.fromhex(entry["key_package"]))
     bundle = KeyPackageBundle(
         key_package,
-        bytes.fromhex(entry["init_priv"]),
-        bytes.fromhex(entry["encryption_priv"]),
+        _hpke_private(suite, entry["init_priv"]),
+        _hpke_private(suite, entry["encryption_priv"]),
         bytes.fromhex(entry["signature_priv"]),
     )
     leaf = key_package.leaf_node

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
 from ..commits import Commit, ProposalRef
-from ..enums import ProposalType, SenderType
+from ..codec import encode_opaque
+from ..enums import ProposalType, SenderType, WireFormat
 from ..extensions import Extension
 from ..framing import AuthenticatedContent, FramedContentAuthData, SenderMember
 from ..group_context import GroupContext
@@ -27,7 +28,8 @@ from .outputs import StagedCommit
 from .proposals import ProposalEntry, apply_proposals
 from .psks import psk_secret_for, resolve_psks
 from .seeds import check_seed, expand_seed
-from .sending import WireFormatName, frame, protect, sign_framed, wire_format_of
+from .sending import WireFormatName, frame, protect, public_commit_message, sign_encoded, wire_format_of
+from .wire_cache import framed_commit_bytes
 from .state import GroupState, PendingProposal
 from .welcome import build_welcome, sign_group_info
 
@@ -184,11 +186,15 @@ def commit(
 
     proposals_or_refs = tuple(ProposalRef(e.ref) if e.ref is not None else e.proposal for e in entries)
     framed = frame(state, Commit(proposals_or_refs, None if created is None else created.update_path), authenticated_data)
-    signature = sign_framed(state, framed, wire_format)
-    unconfirmed = AuthenticatedContent(wire_format, framed, FramedContentAuthData(signature, b""))
-    epoch = next_epoch(state, tree, applied.extensions, unconfirmed, commit_secret, psk_secret)
-    content = AuthenticatedContent(wire_format, framed, FramedContentAuthData(signature, epoch.confirmation_tag))
-    message, _ = protect(state, content, expand_seed(suite, seed, b"commit protection", 32))
+    framed_bytes = framed_commit_bytes(framed)
+    tbs, signature = sign_encoded(state, framed, framed_bytes, wire_format)
+    confirmed_input = wire_format.to_bytes(2, "big") + framed_bytes + encode_opaque(signature)
+    epoch = next_epoch(state, tree, applied.extensions, confirmed_input, commit_secret, psk_secret)
+    if wire_format == WireFormat.PUBLIC_MESSAGE:
+        message = public_commit_message(state, framed_bytes, tbs, signature, epoch.confirmation_tag)
+    else:
+        content = AuthenticatedContent(wire_format, framed, FramedContentAuthData(signature, epoch.confirmation_tag))
+        message, _ = protect(state, content, expand_seed(suite, seed, b"commit protection", 32))
 
     new_state = next_state(state, tree, private, epoch)
     welcome = None

@@ -10,6 +10,7 @@ from ..ratchet_tree import RatchetTree
 from .outputs import AddedMember, CommitEffect, UpdatedMember
 from .proposals import AppliedProposals, ProposalEntry
 from .state import GroupState, Member
+from .wire_cache import key_package_bytes
 
 __all__ = ["commit_effect"]
 
@@ -29,7 +30,7 @@ def commit_effect(
             index,
             key_package.leaf_node.credential,
             key_package.leaf_node.signature_key,
-            suite.make_key_package_ref(key_package.encode()),
+            suite.make_key_package_ref(key_package_bytes(key_package)),
         )
         for index, key_package in applied.added
     )

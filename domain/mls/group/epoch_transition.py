@@ -13,7 +13,6 @@ from typing import Optional
 import attrs
 
 from ..extensions import Extension
-from ..framing import AuthenticatedContent
 from ..group_context import GroupContext
 from ..key_schedule import EpochSecrets, advance_epoch, confirmation_tag
 from ..ratchet_tree import RatchetTree
@@ -41,13 +40,13 @@ def next_epoch(
     state: GroupState,
     tree: RatchetTree,
     extensions: tuple[Extension, ...],
-    content: AuthenticatedContent,
+    confirmed_input: bytes,
     commit_secret: bytes,
     psk_secret: Optional[bytes],
 ) -> NextEpoch:
-    """The next epoch after the commit in ``content`` (its signature set, its confirmation tag not used)."""
+    """The next epoch after the commit whose ConfirmedTranscriptHashInput is ``confirmed_input``."""
     suite = state.suite
-    confirmed = confirmed_transcript_hash(suite, state.interim_transcript_hash, content.confirmed_transcript_hash_input())
+    confirmed = confirmed_transcript_hash(suite, state.interim_transcript_hash, confirmed_input)
     old = state.group_context
     context = GroupContext(old.version, old.cipher_suite, old.group_id, old.epoch + 1, tree.tree_hash(), confirmed, extensions)
     secrets = advance_epoch(suite, state.epoch_secrets.init_secret, commit_secret, context.encode(), psk_secret)

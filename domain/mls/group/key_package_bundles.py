@@ -25,6 +25,7 @@ from ..secrets import Secret
 from ..tree_structs import Capabilities, LeafNode, Lifetime
 from .errors import GroupUsageError, KeyPackageValidationError
 from .seeds import check_seed, expand_seed
+from .wire_cache import key_package_bytes, key_package_signed_parts, remember_key_package_bytes
 
 __all__ = [
     "MAX_U64",
@@ -86,7 +87,7 @@ class KeyPackageBundle:
     @property
     def ref(self) -> bytes:
         """The KeyPackageRef naming this KeyPackage in a Welcome."""
-        return cipher_suite(self.suite_id).make_key_package_ref(self.key_package.encode())
+        return cipher_suite(self.suite_id).make_key_package_ref(key_package_bytes(self.key_package))
 
     @property
     def signer(self) -> Signer:
@@ -268,12 +269,13 @@ def validate_key_package(key_package: KeyPackage, *, suite_id: int, now: int | N
         kem.check_public_key(leaf.encryption_key)
     except (CryptoError, ValueError) as exc:
         raise KeyPackageValidationError(f"invalid HPKE public key: {exc}") from None
+    key_package_tbs, leaf_tbs = key_package_signed_parts(key_package)
     try:
-        suite.verify_with_label(leaf.signature_key, _LEAF_NODE_TBS, leaf.tbs(), leaf.signature)
+        suite.verify_with_label(leaf.signature_key, _LEAF_NODE_TBS, leaf_tbs, leaf.signature)
     except SignatureError:
         raise KeyPackageValidationError("the leaf node signature does not verify") from None
     try:
-        suite.verify_with_label(leaf.signature_key, _KEY_PACKAGE_TBS, key_package.tbs(), key_package.signature)
+        suite.verify_with_label(leaf.signature_key, _KEY_PACKAGE_TBS, key_package_tbs, key_package.signature)
     except SignatureError:
         raise KeyPackageValidationError("the KeyPackage signature does not verify") from None
 
@@ -285,5 +287,6 @@ def decode_key_package_message(data: bytes) -> KeyPackage:
         raise DecodeError("the MLSMessage does not carry a KeyPackage")
     if message.body.version != message.version:
         raise DecodeError("the KeyPackage version differs from the MLSMessage version")
+    remember_key_package_bytes(message.body, bytes(data[4:]))
     return message.body
 

@@ -22,7 +22,8 @@ from typing import Mapping, Optional
 import attrs
 
 from ..commits import Commit, ProposalRef
-from ..enums import ContentType, ExtensionType, SenderType
+from ..codec import encode_opaque
+from ..enums import ContentType, ExtensionType, SenderType, WireFormat
 from ..errors import ConfirmationTagError, DecodeError, SecretTreeError
 from ..extensions import EXTERNAL_SENDERS, find_extension
 from ..framing import AuthenticatedContent, FramedContent, PrivateMessage, PublicMessage, SenderMember
@@ -136,7 +137,10 @@ def _process_public(state, body: PublicMessage, message_bytes, rules, psk_store,
     sender = content.sender
     if sender.TAG == SenderType.MEMBER and sender.leaf_index == state.own_leaf_index:
         return Processed(state, OwnMessageReceived(content.content_type, content.epoch))
-    return _handshake(state, state, authenticated, message_bytes, rules, psk_store, now)
+    # The FramedContent's encoding sits between the MLSMessage header and the auth data and tag.
+    trailer = len(body.auth.encode()) + len(encode_opaque(body.membership_tag or b""))
+    framed_bytes = message_bytes[4 : len(message_bytes) - trailer]
+    return _handshake(state, state, authenticated, message_bytes, framed_bytes, rules, psk_store, now)
 
 
 def _process_private(state, body: PrivateMessage, message_bytes, rules, psk_store, now) -> Processed:
@@ -163,7 +167,7 @@ def _process_private(state, body: PrivateMessage, message_bytes, rules, psk_stor
     authenticated = decrypted.authenticated_content
     if body.content_type == ContentType.APPLICATION:
         return Processed(after, _application(state.tree, authenticated, epoch, decrypted.generation))
-    return _handshake(state, after, authenticated, message_bytes, rules, psk_store, now)
+    return _handshake(state, after, authenticated, message_bytes, None, rules, psk_store, now)
 
 
 def _application(tree: RatchetTree, content: AuthenticatedContent, epoch: int, generation: int) -> ApplicationMessage:
@@ -197,11 +201,11 @@ def _process_late(state: GroupState, body: PrivateMessage) -> Processed:
     return Processed(attrs.evolve(state, past_epochs=updated), output)
 
 
-def _handshake(state, after, authenticated, message_bytes, rules, psk_store, now) -> Processed:
+def _handshake(state, after, authenticated, message_bytes, framed_bytes, rules, psk_store, now) -> Processed:
     framed = authenticated.content
     if framed.content_type == ContentType.PROPOSAL:
         return _proposal(state, after, authenticated, rules, now)
-    return Processed(state, _commit(state, authenticated, message_bytes, rules, psk_store, now))
+    return Processed(state, _commit(state, authenticated, message_bytes, framed_bytes, rules, psk_store, now))
 
 
 def _proposal(state, after, authenticated: AuthenticatedContent, rules, now) -> Processed:
@@ -234,7 +238,9 @@ def _entries(state: GroupState, commit: Commit, committer: int) -> list[Proposal
     return entries
 
 
-def _commit(state: GroupState, authenticated: AuthenticatedContent, message_bytes, rules, psk_store, now) -> StagedCommit:
+def _commit(
+    state: GroupState, authenticated: AuthenticatedContent, message_bytes, framed_bytes, rules, psk_store, now
+) -> StagedCommit:
     framed = authenticated.content
     if framed.sender.TAG != SenderType.MEMBER:
         raise UnexpectedMessage("external commits (new_member_commit) are not supported")
@@ -277,7 +283,13 @@ def _commit(state: GroupState, authenticated: AuthenticatedContent, message_byte
         check_credential_types(tree)
 
     resolved = resolve_psks(applied.psks, psk_store, state.group_id, state.resumption_psk_map())
-    epoch = next_epoch(state, tree, applied.extensions, authenticated, commit_secret, psk_secret_for(suite, resolved))
+    if framed_bytes is None:
+        confirmed_input = authenticated.confirmed_transcript_hash_input()
+    else:
+        confirmed_input = authenticated.wire_format.to_bytes(2, "big") + framed_bytes + encode_opaque(
+            authenticated.auth.signature
+        )
+    epoch = next_epoch(state, tree, applied.extensions, confirmed_input, commit_secret, psk_secret_for(suite, resolved))
     if not hmac.compare_digest(epoch.confirmation_tag, authenticated.auth.confirmation_tag or b""):
         raise ConfirmationTagError("the commit's confirmation tag does not match")
     effect = commit_effect(state, applied, entries, committer, tree, commit.path is not None)

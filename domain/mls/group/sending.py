@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Union
 
+from ..codec import encode_opaque
 from ..enums import WireFormat
 from ..framing import (
     AuthenticatedContent,
@@ -28,9 +29,21 @@ from .errors import GroupUsageError
 from .seeds import expand_seed
 from .state import GroupState
 
-__all__ = ["WireFormatName", "wire_format_of", "frame", "sign_framed", "authenticated", "protect"]
+__all__ = [
+    "WireFormatName",
+    "wire_format_of",
+    "frame",
+    "sign_framed",
+    "sign_encoded",
+    "public_commit_message",
+    "authenticated",
+    "protect",
+]
 
 WireFormatName = Union[str, int]
+
+# MLSMessage header: ProtocolVersion mls10, WireFormat mls_public_message.
+_PUBLIC_MESSAGE_HEAD = b"\x00\x01\x00\x01"
 
 _NAMES = {
     "public": WireFormat.PUBLIC_MESSAGE,
@@ -61,6 +74,25 @@ def sign_framed(state: GroupState, framed: FramedContent, wire_format: int) -> b
     check_content_rules(framed, wire_format)
     tbs = framed_content_tbs(wire_format, framed, state.encoded_group_context)
     return state.suite.sign_with_label(state.signature_private, FRAMED_CONTENT_TBS, tbs)
+
+
+def sign_encoded(
+    state: GroupState, framed: FramedContent, framed_bytes: bytes, wire_format: int
+) -> tuple[bytes, bytes]:
+    """(FramedContentTBS, our signature) for ``framed`` whose encoding ``framed_bytes`` is at hand."""
+    check_content_rules(framed, wire_format)
+    tbs = b"\x00\x01" + wire_format.to_bytes(2, "big") + framed_bytes + state.encoded_group_context
+    return tbs, state.suite.sign_with_label(state.signature_private, FRAMED_CONTENT_TBS, tbs)
+
+
+def public_commit_message(
+    state: GroupState, framed_bytes: bytes, tbs: bytes, signature: bytes, confirmation_tag: bytes
+) -> bytes:
+    """The encoded MLSMessage(PublicMessage) of our signed commit, from encodings already made:
+    the membership tag is MAC(membership_key, AuthenticatedContentTBM) (6.2)."""
+    auth = encode_opaque(signature) + encode_opaque(confirmation_tag)
+    membership_tag = state.suite.mac(state.epoch_secrets.membership_key, tbs + auth)
+    return _PUBLIC_MESSAGE_HEAD + framed_bytes + auth + encode_opaque(membership_tag)
 
 
 def authenticated(

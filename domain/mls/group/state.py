@@ -122,10 +122,14 @@ class GroupState:
     #: (epoch, resumption PSK) of recent past epochs, newest first.
     resumption_psks: tuple[tuple[int, bytes], ...] = attrs.field(default=(), repr=_hidden)
     active: bool = True
-    _context_bytes: bytes = attrs.field(init=False, eq=False, repr=False)
+    #: (GroupContext, its encoding): carried across ``attrs.evolve`` and reused while the context
+    #: object is the same, so deriving a state does not re-encode its context.
+    _context_cache: Optional[tuple[GroupContext, bytes]] = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_context_bytes", self.group_context.encode())
+        cache = self._context_cache
+        if cache is None or cache[0] is not self.group_context:
+            object.__setattr__(self, "_context_cache", (self.group_context, self.group_context.encode()))
 
     # -- identity of the group and epoch --------------------------------------------------------
 
@@ -161,7 +165,7 @@ class GroupState:
     @property
     def encoded_group_context(self) -> bytes:
         """The GroupContext as signatures and the key schedule cover it."""
-        return self._context_bytes
+        return self._context_cache[1]  # type: ignore[index]
 
     @property
     def is_active(self) -> bool:

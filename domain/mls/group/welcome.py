@@ -23,6 +23,7 @@ from ..ratchet_tree import RatchetTree
 from ..tree_structs import HPKECiphertext
 from ..welcome import EncryptedGroupSecrets, GroupInfo, GroupInfoTBS, GroupSecrets, PathSecret, Welcome
 from .seeds import expand_seed
+from .wire_cache import key_package_bytes
 
 __all__ = ["sign_group_info", "build_welcome"]
 
@@ -71,7 +72,7 @@ def build_welcome(
         )
         entries.append(
             EncryptedGroupSecrets(
-                suite.make_key_package_ref(key_package.encode()), HPKECiphertext(kem_output, ciphertext)
+                suite.make_key_package_ref(key_package_bytes(key_package)), HPKECiphertext(kem_output, ciphertext)
             )
         )
     return MLSMessage.wrap(Welcome(suite.id, tuple(entries), encrypted_group_info)).encode()

@@ -476,3 +476,19 @@ def test_leaf_node_rules_of_section_7_3():
 def test_validation_of_a_grown_tree_with_real_keys():
     tree = group_of(7)
     validate_tree(tree, group_id=b"group", tree_hash=tree.tree_hash())
+
+
+@given(st.data())
+@settings(max_examples=80, deadline=None)
+def test_mutated_trees_fail_only_with_decode_or_validation_errors(data):
+    entry = data.draw(st.sampled_from([VALIDATION[2], VALIDATION[5], UNMERGED_ENTRY, VALIDATION[15]]))
+    mutated = bytearray.fromhex(entry["tree"])
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.integers(0, len(mutated) - 1))
+        mutated[where] ^= data.draw(st.integers(1, 0xFF))
+    try:
+        tree = RatchetTree.decode(entry["cipher_suite"], bytes(mutated))
+    except DecodeError:
+        return
+    with pytest.raises(TreeValidationError):
+        validate_tree(tree, group_id=bytes.fromhex(entry["group_id"]), tree_hash=bytes.fromhex(entry["tree_hashes"][tree.root] if tree.width == len(entry["tree_hashes"]) else "00"))

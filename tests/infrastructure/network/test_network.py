@@ -235,14 +235,14 @@ class TestIdentityRegistry:
         first, second = key(), key()
         state = registry.publish_identity_update(ident.create_inbox(first, 1))
         state = registry.publish_identity_update(ident.add_installation(state, first, second, 2))
-        before_revoke = state
-        state = registry.publish_identity_update(ident.revoke_installations(state, second, [ident.installation_id_of(first)], 3))
-        # Signed as if the revocation had not happened, but at the right sequence id.
-        stale = ident.add_installation(
-            ident.InboxState(before_revoke.inbox_id, 3, before_revoke.installations), first, key(), 4
+        state = registry.publish_identity_update(
+            ident.revoke_installations(state, second, [ident.installation_id_of(first)], 3)
         )
+        newcomer = key()
+        content = ident.IdentityUpdateContent(state.inbox_id, 4, 4, ident.AddInstallation(ident.installation_id_of(newcomer)))
         with pytest.raises(identity_errors.RevokedSigner):
-            registry.publish_identity_update(stale)
+            registry.publish_identity_update(ident.sign_update(content, first, newcomer))
+        assert registry.get_inbox_state(state.inbox_id) == state
 
     def test_at_most_ten_active_installations(self, network_backend: NetworkBackend) -> None:
         registry = network_backend.open().identity
@@ -251,12 +251,13 @@ class TestIdentityRegistry:
         for _ in range(ident.MAX_INSTALLATIONS_PER_INBOX - 1):
             state = registry.publish_identity_update(ident.add_installation(state, signer, key(), 2))
         assert len(state.active_installation_ids) == 10
-        too_many = ident.add_installation(
-            ident.InboxState(state.inbox_id, state.sequence_id, state.installations[:-1]), signer, key(), 3
+        eleventh = key()
+        content = ident.IdentityUpdateContent(
+            state.inbox_id, 11, 3, ident.AddInstallation(ident.installation_id_of(eleventh))
         )
-        too_many = ident.IdentityUpdate(too_many.content, too_many.signer, too_many.signature, too_many.possession_signature)
         with pytest.raises(identity_errors.TooManyInstallations):
-            registry.publish_identity_update(too_many)
+            registry.publish_identity_update(ident.sign_update(content, signer, eleventh))
+        assert registry.get_inbox_state(state.inbox_id) == state
 
     def test_an_installation_belongs_to_one_inbox(self, network_backend: NetworkBackend) -> None:
         registry = network_backend.open().identity
@@ -281,12 +282,10 @@ class TestIdentityRegistry:
         assert caught.value.inbox_ids == (unknown,)
         with pytest.raises(identity_errors.InboxNotFound):
             net.identity.get_identity_updates(unknown, after_sequence_id=1)
+        stray = key()
+        content = ident.IdentityUpdateContent(unknown, 2, 1, ident.AddInstallation(ident.installation_id_of(stray)))
         with pytest.raises(identity_errors.MissingCreateInbox):
-            net.identity.publish_identity_update(ident.add_installation(known, key(), key(), 1).__class__(
-                ident.IdentityUpdateContent(unknown, 2, 1, ident.RevokeInstallations((new_id() * 2,))),
-                new_id() * 2,
-                bytes(64),
-            ))
+            net.identity.publish_identity_update(ident.sign_update(content, key(), stray))
 
 
 class TestSharedStorage:
@@ -304,8 +303,7 @@ class TestSharedStorage:
         assert [e.payload for e in again.api.query_welcome_messages(installation)] == [b"w"]
         assert again.api.fetch_key_packages([installation]) == {installation: b"kp"}
         assert again.identity.get_inbox_state(state.inbox_id) == state
-        state = again.identity.publish_identity_update(ident.add_installation(state, signer, key(), 2))
-        assert net.__class__ is Network and state.sequence_id == 2
+        assert again.identity.publish_identity_update(ident.add_installation(state, signer, key(), 2)).sequence_id == 2
 
     def test_a_second_connection_sees_the_first_ones_updates(self, shared_network_backend: NetworkBackend) -> None:
         one, two = shared_network_backend.open(), shared_network_backend.open()
@@ -313,10 +311,10 @@ class TestSharedStorage:
         assert two.identity.get_inbox_state(state.inbox_id) == state
         state = one.identity.publish_identity_update(ident.add_installation(state, signer, key(), 2))
         assert two.identity.get_inbox_states([state.inbox_id])[state.inbox_id] == state
+        newcomer = key()
+        stale = ident.IdentityUpdateContent(state.inbox_id, 2, 3, ident.AddInstallation(ident.installation_id_of(newcomer)))
         with pytest.raises(identity_errors.UnexpectedSequenceId):
-            two.identity.publish_identity_update(ident.create_inbox(signer, 1).__class__.decode(
-                ident.add_installation(ident.InboxState(state.inbox_id, 1, state.installations[:1]), signer, key(), 3).encode()
-            ))
+            two.identity.publish_identity_update(ident.sign_update(stale, signer, newcomer))
 
     def test_closed_network_refuses_use(self, shared_network_backend: NetworkBackend) -> None:
         with shared_network_backend.open() as net:
@@ -369,3 +367,5 @@ class TestSharedStorage:
             times = [e.server_time_ns for e in stored]
             assert all(a < b for a, b in zip(times, times[1:]))
         assert seen == net.api.query_group_messages(topics[0])
+        switches = sum(a.payload.split(b"-")[0] != b.payload.split(b"-")[0] for a, b in zip(seen, seen[1:]))
+        assert switches > workers - 1, "the writers never overlapped, so this run proved nothing about concurrency"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from mlsgroup.domain.identity import IdentityUpdate
@@ -39,4 +40,6 @@ def race_and_append(
             payloads = [f"w{worker}-b{batch}-{j}".encode() for j in range(1 + (worker + batch) % 3)]
             cursors = net.api.send_group_messages(topic, payloads)
             sent.extend(zip([topic] * len(payloads), payloads, cursors))
+            # SQLite's busy handler favours the last lock holder; a pause lets the others in.
+            time.sleep(0.002)
     results.put((worker, won, sent))
