@@ -35,10 +35,14 @@ def _median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def _measure(makers: dict[str, Callable[[], Trial]], samples: int) -> dict[str, tuple[float, object]]:
-    """Median ms per side, and the Facts of the last sample; sides alternate within each sample."""
+def _measure(
+    makers: dict[str, Callable[[], Trial]], samples: int, work: floor.Work
+) -> tuple[dict[str, tuple[float, object]], float]:
+    """Median ms and last Facts per side, and the floor of ``work``; sides and primitive timings
+    alternate within each sample round, so all three see the same machine load."""
     times: dict[str, list[float]] = {name: [] for name in makers}
     last: dict[str, tuple[Trial, object]] = {}
+    sampler = floor.CostSampler()
     for round_ in range(samples + 1):
         for name, make in makers.items():
             trial = make()
@@ -48,7 +52,10 @@ def _measure(makers: dict[str, Callable[[], Trial]], samples: int) -> dict[str, 
             if round_:  # round 0 warms caches and lazy imports
                 times[name].append(elapsed)
             last[name] = (trial, result)
-    return {name: (_median(times[name]), trial.check(result)) for name, (trial, result) in last.items()}
+        if round_:
+            sampler.sample()
+    measured = {name: (_median(times[name]), trial.check(result)) for name, (trial, result) in last.items()}
+    return measured, work.cost_ms(sampler.costs())
 
 
 def _sizes(side: MlsRsSide, n: int) -> dict[str, int]:
@@ -64,16 +71,16 @@ def _sizes(side: MlsRsSide, n: int) -> dict[str, int]:
     }
 
 
-def _row(name: str, measured: dict[str, tuple[float, object]], floor_ms: float) -> dict:
-    ours_ms, ours_facts = measured.get("ours", (float("nan"), None))
-    rs_ms, rs_facts = measured["mls-rs"]
+def _row(name: str, measured: tuple[dict[str, tuple[float, object]], float]) -> dict:
+    sides, floor_ms = measured
+    (ours_ms, ours), (rs_ms, rs) = sides["ours"], sides["mls-rs"]
     return {
         "row": name,
         "ours_ms": ours_ms,
         "mls_rs_ms": rs_ms,
         "floor_ms": floor_ms,
-        "members": {"ours": getattr(ours_facts, "members", None), "mls_rs": rs_facts.members},
-        "exporter_agreed": {"ours": getattr(ours_facts, "agreed", None), "mls_rs": rs_facts.agreed},
+        "members": {"ours": ours.members, "mls_rs": rs.members},
+        "exporter_agreed": {"ours": ours.agreed, "mls_rs": rs.agreed},
     }
 
 
@@ -92,41 +99,41 @@ def mls_rows(
     pool = max(sizes + (large,)) + 1
     sides = {"ours": OursSide(pool), "mls-rs": MlsRsSide(pool)}
     rs = sides["mls-rs"]
-    costs = floor.measure_costs(max(samples, 5))
     rows = []
 
-    def measure(make: Callable[[object], Callable[[], Trial]]) -> dict[str, tuple[float, object]]:
-        return _measure({name: make(side) for name, side in sides.items()}, samples)
+    def measure(make: Callable[[object], Trial], work: floor.Work):
+        return _measure({name: (lambda side=side: make(side)) for name, side in sides.items()}, samples, work)
 
     for n in sizes:
         s = _sizes(rs, n)
         rows.append(_row(
             f"create + add {n} in one commit",
-            measure(lambda side: lambda: side.create_add(n)),
-            floor.create_add_work(n, **s).cost_ms(costs),
+            measure(lambda side: side.create_add(n), floor.create_add_work(n, **s)),
         ))
         rows.append(_row(
             f"join from that Welcome ({n + 1} members)",
-            measure(lambda side: lambda: side.join(n)),
-            floor.join_work(n + 1, s["kp_size"], s["leaf_size"], s["group_info_size"]).cost_ms(costs),
+            measure(lambda side: side.join(n), floor.join_work(n + 1, s["kp_size"], s["leaf_size"], s["group_info_size"])),
         ))
         rows.append(_row(
             f"member processes an add-{n} commit",
-            measure(lambda side: lambda: side.process_add(n)),
-            floor.process_add_work(n, n + 2, s["kp_size"], s["leaf_size"], s["commit_size"]).cost_ms(costs),
+            measure(
+                lambda side: side.process_add(n),
+                floor.process_add_work(n, n + 2, s["kp_size"], s["leaf_size"], s["commit_size"]),
+            ),
         ))
     s_large, s_one = _sizes(rs, large), _sizes(rs, 1)
     rows.append(_row(
         f"add 1 to a {large}-member group",
-        measure(lambda side: lambda: side.add_one(large)),
-        floor.add_one_work(
-            large + 1, s_one["kp_size"], s_one["leaf_size"], s_one["commit_size"], s_large["group_info_size"]
-        ).cost_ms(costs),
+        measure(
+            lambda side: side.add_one(large),
+            floor.add_one_work(
+                large + 1, s_one["kp_size"], s_one["leaf_size"], s_one["commit_size"], s_large["group_info_size"]
+            ),
+        ),
     ))
     rows.append(_row(
         f"encrypt + decrypt {messages} messages of {message_size} B",
-        measure(lambda side: lambda: side.messages(messages, message_size)),
-        floor.messages_work(messages, message_size).cost_ms(costs),
+        measure(lambda side: side.messages(messages, message_size), floor.messages_work(messages, message_size)),
     ))
     return rows
 

@@ -2,7 +2,8 @@
 (RFC 9420 sections 7-12 on cipher suite 1, MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519).
 
 A row's floor is the number of primitive operations the RFC makes that row do, each priced at the
-median of raw ``cryptography`` / ``hmac`` / ``hashlib`` calls timed in the same run. Signatures,
+median of raw ``cryptography`` / ``hmac`` / ``hashlib`` calls timed in the same run, sampled in the
+same rounds as the row itself (``CostSampler``), so the floor sees the same machine load. Signatures,
 hashes and AEADs are priced by size (a fixed cost plus a per-byte slope, both measured), since an
 add-250 commit signs ~70 KB and a Welcome encrypts a GroupInfo that carries the whole tree.
 
@@ -40,15 +41,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import statistics
+import time
+from typing import Callable
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .crypto import _x25519_floor
-from .timing import compare
 
-__all__ = ["PrimitiveCosts", "Work", "measure_costs", "create_add_work", "join_work", "process_add_work", "add_one_work", "messages_work"]
+__all__ = ["PrimitiveCosts", "Work", "CostSampler", "create_add_work", "join_work", "process_add_work", "add_one_work", "messages_work"]
 
 _SMALL, _LARGE = 256, 65536
 _PARENT_HASH_INPUT = 70  # blank parent: optional flag + two 32-byte child hashes + lengths
@@ -121,8 +124,43 @@ class Work:
         )
 
 
-def measure_costs(samples: int) -> PrimitiveCosts:
-    """Time every primitive with raw library calls (medians of interleaved samples)."""
+class CostSampler:
+    """Times every primitive with raw library calls, one sample per ``sample()`` call.
+
+    The benchmark takes one sample per round of a row, between the two implementations' samples,
+    so the floor of a row is priced under the same machine load as the row itself.
+    """
+
+    def __init__(self, inner: int = 20) -> None:
+        self._inner = inner
+        self._calls = _primitive_calls()
+        self._times: dict[str, list[float]] = {name: [] for name in self._calls}
+        for call in self._calls.values():
+            call()  # load keys and warm caches outside the measurement
+
+    def sample(self) -> None:
+        for name, call in self._calls.items():
+            start = time.perf_counter_ns()
+            for _ in range(self._inner):
+                call()
+            self._times[name].append((time.perf_counter_ns() - start) / self._inner / 1e6)
+
+    def costs(self) -> PrimitiveCosts:
+        """Medians of the samples taken so far (at least one)."""
+        t = {name: statistics.median(values) for name, values in self._times.items()}
+        return PrimitiveCosts(
+            sign=_Sized(t["sign_s"], t["sign_l"]),
+            verify=_Sized(t["verify_s"], t["verify_l"]),
+            digest=_Sized(t["digest_s"], t["digest_l"]),
+            aead=_Sized(t["aead_s"] / 2, t["aead_l"]),
+            hmac_ms=t["hmac"],
+            hpke_seal_ms=t["seal"],
+            hpke_open_ms=t["open"],
+            keygen_ms=t["keygen"] + 2 * t["hmac"],  # DeriveKeyPair: Extract + Expand, then the scalar mult
+        )
+
+
+def _primitive_calls() -> dict[str, Callable[[], object]]:
     signer = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     verifier = signer.public_key()
     small, large = os.urandom(_SMALL), os.urandom(_LARGE)
@@ -134,37 +172,23 @@ def measure_costs(samples: int) -> PrimitiveCosts:
     pk_r = x25519.X25519PrivateKey.from_private_bytes(sk_r).public_key().public_bytes_raw()
     hpke_seal, hpke_open, _, _ = _x25519_floor(pk_r, sk_r)
 
-    def aead_small() -> None:  # one seal and one open, halved below
+    def aead_small() -> None:  # one seal and one open with a fresh key object each, halved in costs()
         AESGCM(key).decrypt(nonce, AESGCM(key).encrypt(nonce, small, b""), b"")
 
-    t = compare(
-        {
-            "sign_s": lambda: signer.sign(small),
-            "sign_l": lambda: signer.sign(large),
-            "verify_s": lambda: verifier.verify(sig_small, small),
-            "verify_l": lambda: verifier.verify(sig_large, large),
-            "digest_s": lambda: hashlib.sha256(small).digest(),
-            "digest_l": lambda: hashlib.sha256(large).digest(),
-            "aead_s": aead_small,
-            "aead_l": lambda: AESGCM(key).decrypt(nonce, ct_large, b""),
-            "hmac": lambda: hmac.digest(prk, info, "sha256"),
-            "seal": hpke_seal,
-            "open": hpke_open,
-            "keygen": lambda: x25519.X25519PrivateKey.from_private_bytes(sk_r).public_key().public_bytes_raw(),
-        },
-        samples=samples,
-        inner=20,
-    )
-    return PrimitiveCosts(
-        sign=_Sized(t["sign_s"], t["sign_l"]),
-        verify=_Sized(t["verify_s"], t["verify_l"]),
-        digest=_Sized(t["digest_s"], t["digest_l"]),
-        aead=_Sized(t["aead_s"] / 2, t["aead_l"]),
-        hmac_ms=t["hmac"],
-        hpke_seal_ms=t["seal"],
-        hpke_open_ms=t["open"],
-        keygen_ms=t["keygen"] + 2 * t["hmac"],  # DeriveKeyPair: Extract + Expand, then the scalar mult
-    )
+    return {
+        "sign_s": lambda: signer.sign(small),
+        "sign_l": lambda: signer.sign(large),
+        "verify_s": lambda: verifier.verify(sig_small, small),
+        "verify_l": lambda: verifier.verify(sig_large, large),
+        "digest_s": lambda: hashlib.sha256(small).digest(),
+        "digest_l": lambda: hashlib.sha256(large).digest(),
+        "aead_s": aead_small,
+        "aead_l": lambda: AESGCM(key).decrypt(nonce, ct_large, b""),
+        "hmac": lambda: hmac.digest(prk, info, "sha256"),
+        "seal": hpke_seal,
+        "open": hpke_open,
+        "keygen": lambda: x25519.X25519PrivateKey.from_private_bytes(sk_r).public_key().public_bytes_raw(),
+    }
 
 
 # -- per-row counts (see the module docstring) ------------------------------------------------------

@@ -42,7 +42,7 @@ class OursSide:
         self._creator = _bundle(b"ours creator").signer
         self._second = _bundle(b"ours second")
         self._bundles = [_bundle(b"ours member %d" % i) for i in range(pool + 1)]
-        self._kps = [b.key_package for b in self._bundles]
+        self._kp_messages = [b.message() for b in self._bundles]
         self._welcomes: dict[int, bytes] = {}
         self._committed: dict[int, mls.GroupState] = {}
         self._fixtures: dict[object, Any] = {}
@@ -60,13 +60,17 @@ class OursSide:
         state, staged = self._commit(state, _seed(), adds=[self._second.key_package])
         return state, mls.join_group(staged.welcome, self._second)
 
+    def _kps(self, start: int, stop: int) -> list:
+        """Freshly decoded KeyPackages, as a committer gets them from the wire (no warm caches)."""
+        return [mls.decode_key_package_message(m) for m in self._kp_messages[start:stop]]
+
     def _facts(self, state: mls.GroupState, other: mls.GroupState) -> Facts:
         return Facts(len(state.members()), self._exporter(state) == self._exporter(other))
 
     # -- rows -----------------------------------------------------------------------------------
 
     def create_add(self, n: int) -> Trial:
-        kps, group_id, seeds = self._kps[:n], os.urandom(16), (_seed(), _seed())
+        kps, group_id, seeds = self._kps(0, n), os.urandom(16), (_seed(), _seed())
 
         def run() -> tuple[mls.GroupState, mls.StagedCommit]:
             state = mls.create_group(_SUITE, group_id, self._creator, seed=seeds[0])
@@ -91,7 +95,7 @@ class OursSide:
         key = ("process", n)
         if key not in self._fixtures:
             committer, other = self._pair()
-            committer, staged = self._commit(committer, _seed(), adds=self._kps[:n])
+            committer, staged = self._commit(committer, _seed(), adds=self._kps(0, n))
             self._fixtures[key] = (committer, other, staged.message)
         committer, other, message = self._fixtures[key]
 
@@ -105,11 +109,11 @@ class OursSide:
         key = ("large", members)
         if key not in self._fixtures:
             state = mls.create_group(_SUITE, os.urandom(16), self._creator, seed=_seed())
-            self._fixtures[key], _ = self._commit(state, _seed(), adds=self._kps[: members - 1])
-        state, kp, bundle, seed = self._fixtures[key], self._kps[members], self._bundles[members], _seed()
+            self._fixtures[key], _ = self._commit(state, _seed(), adds=self._kps(0, members - 1))
+        state, kps, bundle, seed = self._fixtures[key], self._kps(members, members + 1), self._bundles[members], _seed()
 
         def run() -> tuple[mls.GroupState, mls.StagedCommit]:
-            return self._commit(state, seed, adds=[kp])
+            return self._commit(state, seed, adds=kps)
 
         def check(result: tuple[mls.GroupState, mls.StagedCommit]) -> Facts:
             committed, staged = result

@@ -280,8 +280,8 @@ def _read_state(r: Reader) -> GroupState:
         ref = r.opaque()
         sender = SENDER.read(r)
         proposal = PROPOSAL.read(r)
-        private = Secret(r.opaque()) if boolean.read(r) else None
-        pending.append(PendingProposal(ref, proposal, sender, private))
+        update_key = Secret(r.opaque()) if boolean.read(r) else None
+        pending.append(PendingProposal(ref, proposal, sender, update_key))
     past = []
     for _ in range(r.varint()):
         epoch = r.uint64()
