@@ -9,14 +9,15 @@ Fields libxmtp requires (the admin lists, the policies, both DM members) are req
 from __future__ import annotations
 
 import enum
-from typing import Iterable, Mapping
+import functools
+from typing import Callable, Iterable, Mapping, TypeVar
 
 import attrs
 
 from .frozen_map import FrozenMap
 from .metadata_fields import MetadataField
 from .policies import PermissionLevel, PolicySet
-from .protobuf import DecodeError, ProtoMessage, ProtoWriter, to_int32
+from .protobuf import WIRE_LEN, WIRE_VARINT, DecodeError, ProtoMessage, ProtoWriter, decode_map_entry, to_int32
 
 __all__ = [
     "GROUP_METADATA_EXTENSION_TYPE",
@@ -31,6 +32,21 @@ __all__ = [
     "MembershipDiff",
     "GroupMutablePermissions",
 ]
+
+T = TypeVar("T")
+
+
+def _memoized(decode: Callable[[type[T], bytes], T]) -> Callable[[type[T], bytes], T]:
+    """Cache a decoder: the values are immutable, and a commit's extensions are decoded more than
+    once (identity look-ups, validation, the new state) while most of them do not change."""
+    cached = functools.lru_cache(maxsize=256)(decode)
+
+    @functools.wraps(decode)
+    def wrapper(cls: type[T], data: bytes) -> T:
+        return cached(cls, bytes(data))
+
+    return wrapper
+
 
 GROUP_METADATA_EXTENSION_TYPE = 0xF000
 MUTABLE_METADATA_EXTENSION_TYPE = 0xFF00
@@ -108,6 +124,7 @@ class GroupMetadata:
         return writer.finish()
 
     @classmethod
+    @_memoized
     def decode(cls, data: bytes) -> GroupMetadata:
         message = ProtoMessage(data)
         number = to_int32(message.varint(1))
@@ -126,6 +143,13 @@ class GroupMetadata:
             dm_members=None if raw_dm is None else DmMembers.decode(raw_dm),
             oneshot_message=oneshot,
         )
+
+
+def _utf8_value(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError("invalid UTF-8 in an attribute value") from None
 
 
 def _attributes(value: Mapping[str, str]) -> FrozenMap[str, str]:
@@ -223,12 +247,13 @@ class GroupMutableMetadata:
         return writer.finish()
 
     @classmethod
+    @_memoized
     def decode(cls, data: bytes) -> GroupMutableMetadata:
         message = ProtoMessage(data)
         attributes: dict[str, str] = {}
         for raw_entry in message.repeated_messages(1):
-            entry = ProtoMessage(raw_entry)
-            attributes[entry.string(1) or ""] = entry.string(2) or ""
+            key, value = decode_map_entry(raw_entry, WIRE_LEN)
+            attributes[key] = "" if value is None else _utf8_value(value)
         return cls(
             attributes,
             _decode_inbox_list(message.message(2), "admin_list"),
@@ -295,12 +320,13 @@ class GroupMembership:
         return writer.finish()
 
     @classmethod
+    @_memoized
     def decode(cls, data: bytes) -> GroupMembership:
         message = ProtoMessage(data)
         members: dict[str, int] = {}
         for raw_entry in message.repeated_messages(1):
-            entry = ProtoMessage(raw_entry)
-            members[entry.string(1) or ""] = entry.varint(2)
+            key, sequence_id = decode_map_entry(raw_entry, WIRE_VARINT)
+            members[key] = sequence_id or 0
         return cls(members, tuple(message.repeated_bytes(2)))
 
 
@@ -314,6 +340,7 @@ class GroupMutablePermissions:
         return ProtoWriter().message(1, self.policies.encode()).finish()
 
     @classmethod
+    @_memoized
     def decode(cls, data: bytes) -> GroupMutablePermissions:
         raw = ProtoMessage(data).message(1)
         if raw is None:

@@ -28,6 +28,7 @@ __all__ = [
     "to_int32",
     "ProtoWriter",
     "ProtoMessage",
+    "decode_map_entry",
 ]
 
 WIRE_VARINT = 0
@@ -265,3 +266,32 @@ def _utf8(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DecodeError(f"invalid UTF-8 in a string field: {exc.reason}") from None
+
+
+def decode_map_entry(data: bytes, value_wire_type: int) -> tuple[str, int | bytes | None]:
+    """A map entry {1: string key, 2: value}: (key, raw value or None if absent).
+
+    Entries as encoders write them (key then value, each once) take a fast path; anything else is
+    read with the general decoder, so the result is the same either way."""
+    end = len(data)
+    if end >= 2 and data[0] == 0x0A and data[1] < 0x80:
+        key_end = 2 + data[1]
+        if key_end <= end:
+            value_tag = 0x10 if value_wire_type == WIRE_VARINT else 0x12
+            if key_end == end:
+                return _utf8(data[2:key_end]), None
+            if data[key_end] == value_tag:
+                pos = key_end + 1
+                if value_wire_type == WIRE_VARINT:
+                    value, pos = decode_varint(data, pos)
+                    if pos == end:
+                        return _utf8(data[2:key_end]), value
+                else:
+                    length, pos = decode_varint(data, pos)
+                    if pos + length == end:
+                        return _utf8(data[2:key_end]), data[pos:end]
+    message = ProtoMessage(data)
+    key = message.string(1) or ""
+    if value_wire_type == WIRE_VARINT:
+        return key, message.varint(2) if message.has(2) else None
+    return key, message.bytes(2)

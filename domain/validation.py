@@ -313,7 +313,7 @@ def _policy_denial(state: XmtpGroupState, commit: CommitSummary, validated: Vali
                 and inbox_id in dm_members.inboxes()
                 and inbox_id != acting.inbox_id
             )
-            if False:
+            if not dm_add:
                 return f"add_member_policy denies {acting.inbox_id} adding {inbox_id}"
     removed_installs = {r.installation_id: r.proposer for r in commit.removed_installations}
     for inbox_id in validated.removed_inboxes:

@@ -39,7 +39,13 @@ def _bench(args: argparse.Namespace) -> int:
     if args.suite == "mls":
         from .bench.mls import format_mls_rows, mls_rows
 
-        mls_table = mls_rows(samples=args.samples)
+        try:
+            mls_table = mls_rows(samples=args.samples)
+        except ModuleNotFoundError as exc:
+            if exc.name != "mls_rs_uniffi":
+                raise
+            print("mlsgroup: bench mls needs mls-rs: pip install -e '.[interop]'", file=sys.stderr)
+            return 2
         if args.json:
             keys = ("row", "ours_ms", "mls_rs_ms", "floor_ms")
             print(json.dumps([{k: r[k] for k in keys} for r in mls_table], indent=2))

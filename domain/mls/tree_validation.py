@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 from typing import Iterable, Optional as Opt
 
+from .cipher_suite import CipherSuite
 from .enums import DEFAULT_EXTENSION_TYPES, DEFAULT_PROPOSAL_TYPES, ExtensionType
 from .errors import CryptoError, DecodeError
 from .extensions import Extension, RequiredCapabilities, find_extension
@@ -51,9 +52,8 @@ def required_capabilities(extensions: Iterable[Extension]) -> Opt[RequiredCapabi
         raise LeafNodeValidationError(f"malformed required_capabilities extension: {exc}") from exc
 
 
-def verify_leaf_signature(tree_or_suite, leaf: LeafNode, group_id: bytes, leaf_index: int) -> None:
+def verify_leaf_signature(suite: CipherSuite, leaf: LeafNode, group_id: bytes, leaf_index: int) -> None:
     """Check the LeafNode signature over LeafNodeTBS; LeafNodeValidationError when it fails."""
-    suite = tree_or_suite.suite if isinstance(tree_or_suite, RatchetTree) else tree_or_suite
     try:
         suite.verify_with_label(leaf.signature_key, "LeafNodeTBS", leaf.tbs(group_id, leaf_index), leaf.signature)
     except CryptoError as exc:
@@ -61,7 +61,7 @@ def verify_leaf_signature(tree_or_suite, leaf: LeafNode, group_id: bytes, leaf_i
 
 
 def validate_leaf_node(
-    suite,
+    suite: CipherSuite,
     leaf: LeafNode,
     *,
     group_id: bytes,

@@ -139,7 +139,11 @@ class TreeKemPrivate:
         for node, key in ((2 * self.leaf_index, self.leaf_key), *self.node_keys):
             if not 0 <= node < tree.width or tree.nodes[node] is None:
                 raise TreeUsageError(f"private key held for blank or missing node {node}")
-            if suite.hpke_public_from_private(key) != tree.nodes[node].encryption_key:  # type: ignore[union-attr]
+            try:
+                public = suite.hpke_public_from_private(key)
+            except HpkeError as exc:
+                raise TreeUsageError(f"private key for node {node} is malformed") from exc
+            if public != tree.nodes[node].encryption_key:  # type: ignore[union-attr]
                 raise TreeUsageError(f"private key for node {node} does not match its public key")
 
 
@@ -386,7 +390,10 @@ def process_update_path(
             raise PathKeyMismatch(f"path secret does not yield the public key sent for node {node}")
         derived.append((node, node_private))
     sender_path = set(tree.direct_path(sender))
-    kept = [(n, k) for n, k in private.node_keys if n not in sender_path and new_tree.nodes[n] is not None]
+    kept = [
+        (n, k) for n, k in private.node_keys
+        if n < new_tree.width and n not in sender_path and new_tree.nodes[n] is not None
+    ]
     return ProcessedPath(
         tree=new_tree,
         group_context=context,

@@ -4,18 +4,21 @@ beside the crypto floor, all measured in one process and one run.
 Rows (cipher suite 1): create a group and add N members in one commit (N = 10, 50, 100, 250 by
 default), join from that Welcome, another member processing that commit, add 1 member to a
 250-member group, encrypt + decrypt 1000 application messages of 100 bytes. Each figure is the
-median of ``samples`` samples, the two implementations sampled alternately after one warm-up run
-each. Untimed per-sample set-up restores the starting state (ours: immutable states are reused;
-mls-rs: reloaded from its storage); KeyPackages of the members to add are generated beforehand.
+median of ``samples`` samples after one warm-up round; in every round both implementations run
+(in alternating order) and every primitive is timed once, so all three columns of a row see the
+same machine load. Untimed per-sample set-up restores the starting state (ours: immutable states
+are reused; mls-rs: reloaded from its storage); KeyPackages of the members to add are generated
+beforehand (ours are decoded afresh per sample, as a committer receives them).
 
 The floor (see ``mls_floor``) prices the primitive operations the RFC makes the row perform with
-raw ``cryptography`` calls timed in the same run. Rows carry, besides the timings, what each side's
+the medians of raw ``cryptography`` calls timed in those rounds. Rows carry, besides the timings, what each side's
 work produced (member count; whether a second member derived the same exporter secret) so a test
 can check both sides did the same work; timings are never asserted.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from typing import Callable, Iterable
 
@@ -29,12 +32,6 @@ __all__ = ["mls_rows", "format_mls_rows", "DEFAULT_SIZES"]
 DEFAULT_SIZES = (10, 50, 100, 250)
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 def _measure(
     makers: dict[str, Callable[[], Trial]], samples: int, work: floor.Work
 ) -> tuple[dict[str, tuple[float, object]], float]:
@@ -43,8 +40,9 @@ def _measure(
     times: dict[str, list[float]] = {name: [] for name in makers}
     last: dict[str, tuple[Trial, object]] = {}
     sampler = floor.CostSampler()
+    order = list(makers.items())
     for round_ in range(samples + 1):
-        for name, make in makers.items():
+        for name, make in order if round_ % 2 else order[::-1]:
             trial = make()
             start = time.perf_counter_ns()
             result = trial.run()
@@ -54,7 +52,7 @@ def _measure(
             last[name] = (trial, result)
         if round_:
             sampler.sample()
-    measured = {name: (_median(times[name]), trial.check(result)) for name, (trial, result) in last.items()}
+    measured = {name: (statistics.median(times[name]), trial.check(result)) for name, (trial, result) in last.items()}
     return measured, work.cost_ms(sampler.costs())
 
 

@@ -228,13 +228,18 @@ class GroupRules(RuleBasedStateMachine):
             if targets:
                 assert set(transcript.left_inboxes) == targets & leavers
                 assert set(transcript.removed_inboxes) == targets - leavers
+            # A removal changes membership only: admin lists may name former members.
             self.members -= targets
-            self.admins = [a for a in self.admins if a not in targets]
             self.pending -= targets
 
     @rule(actor=actors, victims=st.sets(inboxes, max_size=3))
     def remove_members(self, actor, victims):
         self.remove(actor, set(victims))
+
+    @precondition(lambda self: self.supers)
+    @rule(actor=actors, index=st.integers(0, 9))
+    def remove_a_super_admin(self, actor, index):
+        self.remove(actor, {self.supers[index % len(self.supers)]})
 
     @precondition(lambda self: self.pending & self.members)
     @rule(actor=actors)
@@ -331,6 +336,11 @@ class GroupRules(RuleBasedStateMachine):
     @rule(actor=actors, subject=inboxes, add=st.booleans(), via_client=st.booleans())
     def update_super_admins(self, actor, subject, add, via_client):
         self.change_admins(actor, subject, super_list=True, add=add, via_client=via_client)
+
+    @rule(actor=actors, index=st.integers(0, 299), super_list=st.booleans())
+    def promote_a_member(self, actor, index, super_list):
+        members = sorted(self.members)
+        self.change_admins(actor, members[index % len(members)], super_list=super_list, add=True, via_client=True)
 
     # -- permissions ------------------------------------------------------------------------------
 

@@ -8,6 +8,9 @@ from hypothesis import given, settings, strategies as st
 from mlsgroup.domain.mls.errors import DecodeError
 from mlsgroup.domain.protobuf import (
     RECURSION_LIMIT,
+    WIRE_LEN,
+    WIRE_VARINT,
+    decode_map_entry,
     ProtoMessage,
     ProtoWriter,
     decode_varint,
@@ -154,3 +157,30 @@ def test_random_bytes_raise_only_decode_error(data):
                 read(field)
             except DecodeError:
                 pass
+
+
+def _general_entry(data, wire_type):
+    message = ProtoMessage(data)
+    key = message.string(1) or ""
+    if wire_type == WIRE_VARINT:
+        return key, message.varint(2) if message.has(2) else None
+    return key, message.bytes(2)
+
+
+entry_bytes = st.one_of(
+    st.binary(max_size=24),
+    st.builds(lambda k, v: ProtoWriter().string(1, k).varint(2, v).finish(), st.text(max_size=8), st.integers(0, 2**64 - 1)),
+    st.builds(lambda k, v: ProtoWriter().string(1, k).bytes(2, v).finish(), st.text(max_size=8), st.binary(max_size=8)),
+)
+
+
+@settings(max_examples=300)
+@given(entry_bytes, st.sampled_from([WIRE_VARINT, WIRE_LEN]))
+def test_map_entry_fast_path_agrees_with_the_general_decoder(data, wire_type):
+    try:
+        expected = _general_entry(data, wire_type)
+    except DecodeError:
+        with pytest.raises(DecodeError):
+            decode_map_entry(data, wire_type)
+        return
+    assert decode_map_entry(data, wire_type) == expected

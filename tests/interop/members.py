@@ -85,10 +85,15 @@ class OursMember:
         return Committed(staged.message, staged.welcome)
 
     def add(self, key_packages: list[bytes]) -> Committed:
-        return self._commit(adds=[mls.decode_key_package_message(kp) for kp in key_packages])
+        return self.change(key_packages, [])
 
     def remove(self, names: list[str]) -> Committed:
-        return self._commit(removes=[self.leaf_of(n) for n in names])
+        return self.change([], names)
+
+    def change(self, key_packages: list[bytes], names: list[str]) -> Committed:
+        """One commit adding and removing members."""
+        adds = [mls.decode_key_package_message(kp) for kp in key_packages]
+        return self._commit(adds=adds, removes=[self.leaf_of(n) for n in names])
 
     def update(self) -> Committed:
         return self._commit(update_path=True)
@@ -98,6 +103,10 @@ class OursMember:
 
     def propose_remove(self, name: str) -> bytes:
         self.state, message = mls.propose_remove(self.state, self.leaf_of(name), seed=_seed(), wire_format=self.wire_format)
+        return message
+
+    def propose_update(self) -> bytes:
+        self.state, message = mls.propose_update(self.state, seed=_seed(), wire_format=self.wire_format)
         return message
 
     # -- messages -------------------------------------------------------------------------------
@@ -180,6 +189,10 @@ class RsMember:
 
     def propose_add(self, key_package: bytes) -> bytes:
         (message,) = self.group.propose_add_members([self._m.Message.from_bytes(key_package)])
+        return message.to_bytes()
+
+    def propose_remove(self, name: str) -> bytes:
+        (message,) = self.group.propose_remove_members([self.identities[name]])
         return message.to_bytes()
 
     def send(self, data: bytes) -> bytes:

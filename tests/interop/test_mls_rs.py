@@ -45,7 +45,7 @@ except ImportError as exc:  # pragma: no cover - depends on the platform
     pytest.skip("mls_rs_uniffi is not installed (pip install -e '.[interop]')", allow_module_level=True)
 
 from mlsgroup.domain.mls import group as mls
-from mlsgroup.domain.mls.errors import MlsError
+from mlsgroup.domain.mls.errors import MembershipTagError, MlsError
 from mlsgroup.domain.mls.tree_structs import RATCHET_TREE
 
 from .members import Committed, OursMember, Received, RsMember, epoch_of
@@ -140,13 +140,13 @@ def test_we_join_an_mls_rs_welcome_without_the_ratchet_tree_extension() -> None:
     assert r1.process(o1.send(b"tree was sent apart")).data == b"tree was sent apart"
 
 
-# -- (b) we create the group and add mls-rs; then both sides commit for a dozen epochs -----------------
+# -- (b) we create the group and add mls-rs; then both sides commit for sixteen epochs -----------------
 
 
 @pytest.mark.parametrize("wire_format", WIRE_FORMATS)
-def test_mixed_group_over_a_dozen_epochs(wire_format: str) -> None:
-    o = {name: OursMember(name, wire_format) for name in ("o1", "o2", "o3", "o4", "o5")}
-    r = {name: RsMember(name) for name in ("r1", "r2", "r3", "r4")}
+def test_mixed_group_over_sixteen_epochs(wire_format: str) -> None:
+    o = {name: OursMember(name, wire_format) for name in ("o1", "o2", "o3", "o4", "o5", "o6")}
+    r = {name: RsMember(name) for name in ("r1", "r2", "r3", "r4", "r5")}
     g = MixedGroup(o["o1"])
     g.check()
     g.commit(o["o1"], o["o1"].add([r["r1"].key_package()]), joining=[r["r1"]])  # 1: mls-rs joins our Welcome
@@ -165,9 +165,17 @@ def test_mixed_group_over_a_dozen_epochs(wire_format: str) -> None:
     g.commit(o["o4"], o["o4"].update())  # 10
     kps = [r["r4"].key_package(), o["o5"].key_package()]
     g.commit(r["r3"], r["r3"].add(kps), joining=[r["r4"], o["o5"]])  # 11
-    g.commit(o["o5"], o["o5"].remove(["o1", "r3"]), removed=["o1", "r3"])  # 12: removes of both kinds
+    kps = [r["r5"].key_package()]
+    g.commit(o["o5"], o["o5"].change(kps, ["o1", "r3"]), joining=[r["r5"]], removed=["o1", "r3"])  # 12
     g.commit(r["r4"], r["r4"].update())  # 13
-    assert g.epoch == 13 and g.names() == {"o3", "o4", "o5", "r4"}
+    g.propose(r["r4"], r["r4"].propose_add(o["o6"].key_package()))  # 14: mls-rs commits its own proposals
+    g.propose(r["r4"], r["r4"].propose_remove("o3"))
+    g.commit(r["r4"], r["r4"].commit_pending(), joining=[o["o6"]], removed=["o3"])
+    g.propose(o["o4"], o["o4"].propose_update())  # 15: our Update proposal, mls-rs commit
+    g.commit(r["r5"], r["r5"].commit_pending())
+    g.propose(r["r5"], r["r5"].propose_remove("r4"))  # 16: mls-rs proposal, our commit
+    g.commit(o["o6"], o["o6"].commit_pending(), removed=["r4"])
+    assert g.epoch == 16 and g.names() == {"o4", "o5", "o6", "r5"}
 
 
 def test_mls_rs_joins_our_welcome_without_the_ratchet_tree_extension() -> None:
@@ -194,5 +202,5 @@ def test_we_reject_an_mls_rs_commit_with_a_broken_membership_tag() -> None:
     g.commit(r1, r1.add([o1.key_package()]), joining=[o1])
     message = bytearray(r1.update().message)
     message[-1] ^= 1  # the last byte belongs to the membership tag
-    with pytest.raises(MlsError):
+    with pytest.raises(MembershipTagError):
         o1.process(bytes(message))

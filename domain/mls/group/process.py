@@ -164,6 +164,9 @@ def _process_private(state, body: PrivateMessage, message_bytes, rules, psk_stor
             return Processed(state, OwnMessageReceived(body.content_type, epoch))
         raise
     after = attrs.evolve(state, secret_tree=secret_tree)
+    if decrypted.leaf_index == state.own_leaf_index:
+        # Our own message, decrypted with a key we had not used in this state: consume it.
+        return Processed(after, OwnMessageReceived(body.content_type, epoch))
     authenticated = decrypted.authenticated_content
     if body.content_type == ContentType.APPLICATION:
         return Processed(after, _application(state.tree, authenticated, epoch, decrypted.generation))

@@ -30,9 +30,9 @@ def key_package(name: bytes, n: int, suite: int = 1) -> KeyPackageBundle:
     return generate_key_package(suite, BasicCredential(name), seed(n), not_before=0, not_after=NOT_AFTER)
 
 
-def group(names: Sequence[bytes], suite: int = 1, *, base: int = 1000) -> list[GroupState]:
+def group(names: Sequence[bytes], suite: int = 1, *, base: int = 1000, group_id: bytes = GROUP_ID) -> list[GroupState]:
     """The states of a group whose creator is ``names[0]`` and who added the others in one commit."""
-    creator = create_group(suite, GROUP_ID, key_package(names[0], base, suite), seed=seed(base + 1))
+    creator = create_group(suite, group_id, key_package(names[0], base, suite), seed=seed(base + 1))
     if len(names) == 1:
         return [creator]
     bundles = [key_package(name, base + 10 + i, suite) for i, name in enumerate(names[1:])]

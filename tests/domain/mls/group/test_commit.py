@@ -155,6 +155,6 @@ def test_merging_a_stale_commit_is_refused(members):
     staged = commit(alice, seed=seed(14))
     with pytest.raises(StaleStagedCommit):
         merge_commit(merge_commit(alice, staged), staged)
-    other = group([b"x"], base=3000)[0]
+    other = group([b"x"], base=3000, group_id=b"X" * 16)[0]
     with pytest.raises(StaleStagedCommit):
         merge_commit(other, staged)

@@ -6,7 +6,7 @@ import pytest
 from mlsgroup.domain.mls.cipher_suite import SUPPORTED_SUITES
 from mlsgroup.domain.mls.errors import DecodeError
 from mlsgroup.domain.mls.group import (
-    InvalidGroupInfo,
+    InvalidWelcome,
     MissingRatchetTree,
     UnexpectedMessage,
     WelcomeNotForUs,
@@ -59,7 +59,7 @@ def test_join_with_a_wrong_tree(invitation):
     other = commit(alice, adds=[bob.key_package], seed=seed(7)).new_state.tree
     with pytest.raises(TreeHashMismatch):
         join_group(staged.welcome, bob, ratchet_tree=other)
-    with pytest.raises(InvalidGroupInfo.__mro__[2]):  # an InvalidWelcome or a decode error
+    with pytest.raises(InvalidWelcome):
         join_group(staged.welcome, bob, ratchet_tree=RatchetTree(2, other.nodes))
 
 
@@ -111,7 +111,5 @@ def test_tampered_welcome_fails_cleanly(invitation):
     _, bob, staged = invitation
     welcome = MLSMessage.decode(staged.welcome).body
     body = attrs.evolve(welcome, encrypted_group_info=welcome.encrypted_group_info[:-1] + b"\x00")
-    from mlsgroup.domain.mls.group import InvalidWelcome
-
     with pytest.raises(InvalidWelcome):
         join_group(MLSMessage.wrap(body).encode(), bob)
