@@ -78,3 +78,32 @@ def test_arbitrary_bytes(data):
 def test_mutated_states_decode_or_fail_cleanly(mutation):
     result = _outcome(GroupState.decode, mutate(_BOB_BYTES, *mutation))
     assert isinstance(result, (MlsError, GroupState))
+
+
+_MEMBERS4 = group([b"alice", b"bob", b"carol", b"dave"], base=4000)
+_COMMIT_BODIES = [
+    commit(_MEMBERS4[0], adds=[_ERIN.key_package], removes=[2], seed=seed(6), handshake_wire_format="public"),
+    commit(_MEMBERS4[0], seed=seed(7), handshake_wire_format="public"),
+]
+
+
+@pytest.mark.parametrize("base", [0, 1], ids=["add-remove", "self-update"])
+@settings(max_examples=40)
+@given(mutation=mutations)
+def test_insider_forged_commits(base, mutation):
+    """A member re-signs a mutated commit body: the checks behind the signature still hold."""
+    from mlsgroup.domain.mls.commits import Commit
+    from mlsgroup.domain.mls.messages import MLSMessage
+
+    from .forgery import forge_public
+
+    body = MLSMessage.decode(_COMMIT_BODIES[base].message).body.content.content.encode()
+    try:
+        mutated = Commit.decode(mutate(body, *mutation))
+    except MlsError:
+        return
+    bob = _MEMBERS4[1]
+    before = bob.encode()
+    result = _outcome(process_message, bob, forge_public(_MEMBERS4[0], mutated))
+    assert isinstance(result, MlsError)
+    assert bob.encode() == before
