@@ -103,6 +103,8 @@ def _preset_model(preset: Preset) -> tuple[dict[str, str], dict[str, str]]:
 
 class GroupRules(RuleBasedStateMachine):
     inboxes = Bundle("inboxes")
+    # Inboxes that were promoted at some point (or created the group): likely admins or super admins.
+    privileged = Bundle("privileged")
 
     # -- the naive model --------------------------------------------------------------------------
 
@@ -176,8 +178,12 @@ class GroupRules(RuleBasedStateMachine):
             self.attributes = {"group_name": "", "description": "", "group_image_url_square": "", "app_data": ""}
         return multiple(creator, other)
 
-    # Mostly inboxes that have been members, often the creator (the first super admin), sometimes anyone.
-    actors = st.one_of(inboxes, st.just(CREATOR), st.sampled_from(POOL))
+    @initialize(target=privileged)
+    def creator_is_privileged(self):
+        return CREATOR
+
+    # Inboxes that have been members, inboxes that have been promoted, and anyone at all.
+    actors = st.one_of(inboxes, privileged, st.sampled_from(POOL))
 
     # -- membership -------------------------------------------------------------------------------
 
@@ -217,8 +223,10 @@ class GroupRules(RuleBasedStateMachine):
     def remove(self, actor: str, targets: set[str]):
         targets = targets & self.members
         super_targets = targets & set(self.supers)
-        allowed = not super_targets and all(self.level_allows(self.policy["remove_member"], actor) for _ in targets)
-        expected = self.rejection(actor, allowed, self_removal=actor in targets)
+        policy_allows = all(self.level_allows(self.policy["remove_member"], actor) for _ in targets)
+        expected = self.rejection(actor, policy_allows and not super_targets, self_removal=actor in targets)
+        if super_targets and policy_allows and expected is Violation.INSUFFICIENT_PERMISSIONS:
+            event("remove: only the super-admin protection refuses")
         leavers = set(self.pending)
         result = self.submit(commit(self.state, actor, remove=sorted(targets)))
         self.expect(result, expected)
@@ -237,7 +245,7 @@ class GroupRules(RuleBasedStateMachine):
         self.remove(actor, set(victims))
 
     @precondition(lambda self: self.supers)
-    @rule(actor=actors, index=st.integers(0, 9))
+    @rule(actor=privileged, index=st.integers(0, 9))
     def remove_a_super_admin(self, actor, index):
         self.remove(actor, {self.supers[index % len(self.supers)]})
 
@@ -300,12 +308,13 @@ class GroupRules(RuleBasedStateMachine):
 
     # -- admin lists ------------------------------------------------------------------------------
 
-    def change_admins(self, actor: str, target: str, *, super_list: bool, add: bool, via_client: bool):
+    def change_admins(self, actor: str, target: str, *, super_list: bool, add: bool, via_client: bool) -> bool:
+        """Attempt the change; whether it was accepted and changed a list."""
         if via_client and self.kind is ConversationType.DM:
             try:
                 check_admin_list_update(self.state)
             except errors.DmGroupMetadataForbidden:
-                return
+                return False
             raise AssertionError("a DM accepted an admin-list update")
         listing = self.supers if super_list else self.admins
         changed = (target not in listing) if add else (target in listing)
@@ -328,6 +337,8 @@ class GroupRules(RuleBasedStateMachine):
                 listing.append(target)
             else:
                 listing.remove(target)
+            return True
+        return False
 
     @rule(actor=actors, subject=inboxes, add=st.booleans(), via_client=st.booleans())
     def update_admins(self, actor, subject, add, via_client):
@@ -337,10 +348,12 @@ class GroupRules(RuleBasedStateMachine):
     def update_super_admins(self, actor, subject, add, via_client):
         self.change_admins(actor, subject, super_list=True, add=add, via_client=via_client)
 
-    @rule(actor=actors, index=st.integers(0, 299), super_list=st.booleans())
+    @rule(target=privileged, actor=actors, index=st.integers(0, 299), super_list=st.booleans())
     def promote_a_member(self, actor, index, super_list):
         members = sorted(self.members)
-        self.change_admins(actor, members[index % len(members)], super_list=super_list, add=True, via_client=True)
+        subject = members[index % len(members)]
+        promoted = self.change_admins(actor, subject, super_list=super_list, add=True, via_client=True)
+        return multiple(subject) if promoted else multiple()
 
     # -- permissions ------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from .propose import (
 )
 from .rules import AcceptAll, MlsRules
 from .state import MAX_PAST_EPOCHS, GroupState, Member, export_secret
+from .welcome import export_group_info
 
 __all__ = [
     "generate_key_package",
@@ -63,6 +64,7 @@ __all__ = [
     "encrypt_application",
     "join_group",
     "export_secret",
+    "export_group_info",
     "GroupState",
     "Member",
     "MAX_PAST_EPOCHS",

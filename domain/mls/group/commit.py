@@ -27,6 +27,7 @@ from .key_package_bundles import decode_key_package_message
 from .outputs import StagedCommit
 from .proposals import ProposalEntry, apply_proposals
 from .psks import psk_secret_for, resolve_psks
+from .rules import validate_commit
 from .seeds import check_seed, expand_seed
 from .sending import WireFormatName, frame, protect, public_commit_message, sign_encoded, wire_format_of
 from .wire_cache import framed_commit_bytes
@@ -47,46 +48,63 @@ def _key_package(value: KeyPackageLike) -> KeyPackage:
 
 
 def _pending_entries(state: GroupState, removed_by_value: set[int], gce_by_value: bool) -> list[ProposalEntry]:
-    """The pending proposals this commit can cover, in the order received."""
+    """The pending proposals this commit can cover, in the order received.
+
+    Left out (RFC 9420 12.2 lets the committer choose): our own Updates and Removes of us, an
+    Update of a leaf also removed, all but the Remove or else the latest Update per leaf, all but
+    the latest GroupContextExtensions (none if the caller gives extensions), Adds of a client
+    already present, and repeated PSKs.
+    """
     own = state.own_leaf_index
-    chosen: list[PendingProposal] = []
+    chosen: list[Optional[PendingProposal]] = []
     per_leaf: dict[int, int] = {}  # leaf -> position in ``chosen`` of its Update/Remove
     last_gce: Optional[int] = None
     for pending in state.pending:
         proposal, sender = pending.proposal, pending.sender
         kind = proposal.TAG
-        if kind == ProposalType.UPDATE:
-            if sender.TAG != SenderType.MEMBER or sender.leaf_index == own:
-                continue
-            leaf = sender.leaf_index
-            if leaf in removed_by_value:
-                continue
+        if kind in (ProposalType.UPDATE, ProposalType.REMOVE):
+            if kind == ProposalType.UPDATE:
+                if sender.TAG != SenderType.MEMBER or sender.leaf_index == own:
+                    continue
+                leaf = sender.leaf_index
+                if leaf in removed_by_value:
+                    continue
+            else:
+                leaf = proposal.removed
+                if leaf == own:
+                    continue
             at = per_leaf.get(leaf)
             if at is not None:
-                if chosen[at].proposal.TAG == ProposalType.REMOVE:
+                if chosen[at].proposal.TAG == ProposalType.REMOVE:  # type: ignore[union-attr]
                     continue
-                chosen[at] = None  # type: ignore[call-overload]
-            per_leaf[leaf] = len(chosen)
-        elif kind == ProposalType.REMOVE:
-            leaf = proposal.removed
-            if leaf == own:
-                continue
-            at = per_leaf.get(leaf)
-            if at is not None:
-                if chosen[at].proposal.TAG == ProposalType.REMOVE:
-                    continue
-                chosen[at] = None  # type: ignore[call-overload]
+                chosen[at] = None
             per_leaf[leaf] = len(chosen)
         elif kind == ProposalType.GROUP_CONTEXT_EXTENSIONS:
             if gce_by_value:
                 continue
             if last_gce is not None:
-                chosen[last_gce] = None  # type: ignore[call-overload]
+                chosen[last_gce] = None
             last_gce = len(chosen)
         chosen.append(pending)
-    return [
-        ProposalEntry(p.proposal, p.sender, p.ref, True, p.encryption_private) for p in chosen if p is not None
-    ]
+    kept = [p for p in chosen if p is not None]
+    removed = removed_by_value | {p.proposal.removed for p in kept if p.proposal.TAG == ProposalType.REMOVE}
+    present = {leaf.signature_key for index, leaf in state.tree.leaves() if index not in removed}
+    psks: set[bytes] = set()
+    entries = []
+    for p in kept:
+        kind = p.proposal.TAG
+        if kind == ProposalType.ADD:
+            key = p.proposal.key_package.leaf_node.signature_key
+            if key in present:
+                continue
+            present.add(key)
+        elif kind == ProposalType.PSK:
+            encoded = p.proposal.psk.encode()
+            if encoded in psks:
+                continue
+            psks.add(encoded)
+        entries.append(ProposalEntry(p.proposal, p.sender, p.ref, True, p.encryption_private))
+    return entries
 
 
 def _by_value_entries(
@@ -126,6 +144,7 @@ def commit(
     include_pending: bool = True,
     psk_store: Optional[Mapping[bytes, bytes]] = None,
     now: Optional[int] = None,
+    rules: object = None,
 ) -> StagedCommit:
     """Stage a commit of the pending proposals (by reference) and the given changes (by value).
 
@@ -133,8 +152,9 @@ def commit(
     empty (a self-update); True always; False never (InvalidCommitRequest if one is required).
     ``psks`` are external PSK ids (bytes, given a fresh nonce) or PreSharedKeyIDs; their secrets
     come from ``psk_store`` (resumption PSKs of this group from the state). ``now`` enables the
-    KeyPackage lifetime checks. Raises NotAMember, InvalidCommitRequest, KeyPackageValidationError
-    or InvalidProposal subclasses for an invalid commit; never changes ``state``.
+    KeyPackage lifetime checks; ``rules`` (an MlsRules) may veto the commit's effect, as receivers'
+    rules would. Raises NotAMember, InvalidCommitRequest, KeyPackageValidationError or
+    InvalidProposal subclasses for an invalid commit; never changes ``state``.
     """
     state.own_leaf()
     seed = check_seed(seed)
@@ -218,5 +238,6 @@ def commit(
             expand_seed(suite, seed, b"welcome", 32),
         )
     effect = commit_effect(state, applied, entries, own, tree, with_path)
+    validate_commit(rules, state, effect)
     return StagedCommit(message, welcome, new_state, effect, state.epoch)
 

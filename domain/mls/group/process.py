@@ -10,8 +10,10 @@ under the sender's key in the tree), then:
 * application data is decrypted with the secret tree of its epoch: the current one or one of the
   last ``MAX_PAST_EPOCHS``, for late messages.
 
-Our own messages coming back are recognised (``OwnMessageReceived``); the caller merges its own
-staged commit. Every failure raises a typed MlsError and leaves the state as it was.
+Our own messages coming back are recognised (``OwnMessageReceived``) and not processed; the
+caller merges its own staged commit. (If this state had not yet used the ratchet key of our own
+PrivateMessage, the returned state marks it used, so it is never reused.) Every failure raises a
+typed MlsError and leaves the state as it was.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import attrs
 
 from ..commits import Commit, ProposalRef
 from ..codec import encode_opaque
-from ..enums import ContentType, ExtensionType, SenderType, WireFormat
-from ..errors import ConfirmationTagError, DecodeError, SecretTreeError
+from ..enums import ContentType, ExtensionType, SenderType
+from ..errors import AeadError, ConfirmationTagError, DecodeError, SecretTreeError
 from ..extensions import EXTERNAL_SENDERS, find_extension
 from ..framing import AuthenticatedContent, FramedContent, PrivateMessage, PublicMessage, SenderMember
 from ..group_context import GroupContext
@@ -33,7 +35,7 @@ from ..messages import MLSMessage
 from ..private_message_protection import unprotect_private
 from ..ratchet_tree import RatchetTree
 from ..secret_tree import sender_data_key_nonce
-from ..treekem import process_update_path
+from ..treekem import merge_update_path, process_update_path
 from .capabilities import GroupRequirements, check_credential_types
 from .effects import commit_effect
 from .epoch_transition import next_epoch, next_state
@@ -85,13 +87,13 @@ def _external_senders(data: bytes):
         raise UnknownSender(f"malformed external_senders extension: {exc}") from None
 
 
-def _own_private_sender(state: GroupState, message: PrivateMessage) -> bool:
-    """Whether the sender data of a PrivateMessage of the current epoch names our own leaf."""
+def _own_private_sender(state: GroupState, sender_data_secret: bytes, message: PrivateMessage) -> bool:
+    """Whether the sender data of a PrivateMessage names our own leaf."""
     suite = state.suite
-    key, nonce = sender_data_key_nonce(suite, state.epoch_secrets.sender_data_secret, message.ciphertext)
+    key, nonce = sender_data_key_nonce(suite, sender_data_secret, message.ciphertext)
     try:
         sender_data = suite.aead_open(key, nonce, message.sender_data_aad(), message.encrypted_sender_data)
-    except Exception:  # noqa: BLE001 - any failure means "not recognisably ours"
+    except AeadError:
         return False
     return len(sender_data) == 12 and int.from_bytes(sender_data[:4], "big") == state.own_leaf_index
 
@@ -160,7 +162,7 @@ def _process_private(state, body: PrivateMessage, message_bytes, rules, psk_stor
             _signature_key_resolver(state.tree, state.extensions),
         )
     except SecretTreeError:
-        if _own_private_sender(state, body):
+        if _own_private_sender(state, state.epoch_secrets.sender_data_secret, body):
             return Processed(state, OwnMessageReceived(body.content_type, epoch))
         raise
     after = attrs.evolve(state, secret_tree=secret_tree)
@@ -183,22 +185,27 @@ def _application(tree: RatchetTree, content: AuthenticatedContent, epoch: int, g
 
 def _process_late(state: GroupState, body: PrivateMessage) -> Processed:
     """An application message of a past epoch whose secret tree we still keep."""
-    if body.epoch > state.epoch:
+    if body.epoch > state.epoch or body.content_type != ContentType.APPLICATION:
         raise WrongEpoch(f"message for epoch {body.epoch}, the group is at epoch {state.epoch}")
     past = state.past_epoch(body.epoch)
     if past is None:
         raise EpochNotAvailable(f"the keys of epoch {body.epoch} are no longer kept")
-    if body.content_type != ContentType.APPLICATION:
-        raise WrongEpoch(f"handshake message for past epoch {body.epoch}, the group is at epoch {state.epoch}")
     extensions = GroupContext.decode(past.group_context).extensions
-    decrypted, secret_tree = unprotect_private(
-        state.suite,
-        body,
-        past.secret_tree,
-        past.sender_data_secret,
-        past.group_context,
-        _signature_key_resolver(past.tree, extensions),
-    )
+    try:
+        decrypted, secret_tree = unprotect_private(
+            state.suite,
+            body,
+            past.secret_tree,
+            past.sender_data_secret,
+            past.group_context,
+            _signature_key_resolver(past.tree, extensions),
+        )
+    except SecretTreeError:
+        if _own_private_sender(state, past.sender_data_secret, body):
+            return Processed(state, OwnMessageReceived(body.content_type, body.epoch))
+        raise
+    if decrypted.leaf_index == state.own_leaf_index:
+        return Processed(state, OwnMessageReceived(body.content_type, body.epoch))
     updated = tuple(attrs.evolve(p, secret_tree=secret_tree) if p is past else p for p in state.past_epochs)
     output = _application(past.tree, decrypted.authenticated_content, body.epoch, decrypted.generation)
     return Processed(attrs.evolve(state, past_epochs=updated), output)
@@ -256,7 +263,15 @@ def _commit(
     suite = state.suite
     own = state.own_leaf_index
     if any(index == own for index, _ in applied.removed):
-        effect = commit_effect(state, applied, entries, committer, applied.tree, commit.path is not None)
+        # Removed members get no path secret, so the confirmation tag cannot be checked; the path
+        # is still validated (leaf, lengths, parent hash) before the removal is accepted.
+        tree = applied.tree
+        if commit.path is not None:
+            GroupRequirements(applied.extensions).check(commit.path.leaf_node)
+            tree = merge_update_path(
+                applied.tree, committer, commit.path, group_id=state.group_id, excluded_leaves=applied.added_leaves
+            )
+        effect = commit_effect(state, applied, entries, committer, tree, commit.path is not None)
         validate_commit(rules, state, effect)
         removed = attrs.evolve(state, active=False, pending=())
         return StagedCommit(message_bytes, None, removed, effect, state.epoch)

@@ -18,7 +18,7 @@ import attrs
 
 from ..enums import LeafNodeSource, ProposalType, SenderType
 from ..extensions import Extension
-from ..framing import Sender, SenderMember
+from ..framing import Sender
 from ..key_packages import KeyPackage
 from ..proposals import Add, GroupContextExtensions, PreSharedKey, Proposal, PreSharedKeyID, Remove, Update
 from ..ratchet_tree import RatchetTree

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .outputs import CommitEffect
     from .state import GroupState
 
-__all__ = ["MlsRules", "AcceptAll"]
+__all__ = ["MlsRules", "AcceptAll", "validate_proposal", "validate_commit"]
 
 
 class MlsRules(Protocol):

@@ -23,9 +23,10 @@ from ..ratchet_tree import RatchetTree
 from ..tree_structs import HPKECiphertext
 from ..welcome import EncryptedGroupSecrets, GroupInfo, GroupInfoTBS, GroupSecrets, PathSecret, Welcome
 from .seeds import expand_seed
+from .state import GroupState
 from .wire_cache import key_package_bytes
 
-__all__ = ["sign_group_info", "build_welcome"]
+__all__ = ["sign_group_info", "build_welcome", "export_group_info"]
 
 _GROUP_INFO_TBS = b"GroupInfoTBS"
 _WELCOME_LABEL = b"Welcome"
@@ -76,3 +77,16 @@ def build_welcome(
             )
         )
     return MLSMessage.wrap(Welcome(suite.id, tuple(entries), encrypted_group_info)).encode()
+
+
+def export_group_info(state: GroupState, *, with_ratchet_tree: bool = True) -> bytes:
+    """The current epoch's GroupInfo, signed by us, as an encoded MLSMessage (12.4.3)."""
+    group_info = sign_group_info(
+        state.suite,
+        state.signature_private,
+        state.group_context,
+        state.confirmation_tag,
+        state.own_leaf_index,
+        state.tree if with_ratchet_tree else None,
+    )
+    return MLSMessage.wrap(group_info).encode()

@@ -93,3 +93,14 @@ def test_future_epoch(members):
     with pytest.raises(WrongEpoch):
         process_message(bob, message)
     assert MLSMessage.decode(message).body.epoch == bob.epoch + 1
+
+
+def test_own_late_message_is_recognised(members):
+    alice, bob, _ = members
+    alice2, message = encrypt_application(alice, b"mine", seed(40))
+    staged = commit(alice2, seed=seed(41))
+    alice3 = deliver(staged, alice2, [])[0]
+    assert isinstance(process_message(alice3, message).output, OwnMessageReceived)
+    # a handshake message of a past epoch is refused as of the wrong epoch
+    with pytest.raises(WrongEpoch):
+        process_message(alice3, staged.message)

@@ -158,3 +158,23 @@ def test_merging_a_stale_commit_is_refused(members):
     other = group([b"x"], base=3000, group_id=b"X" * 16)[0]
     with pytest.raises(StaleStagedCommit):
         merge_commit(other, staged)
+
+
+def test_conflicting_pending_proposals_are_left_out(members):
+    alice, bob, carol = members
+    erin = key_package(b"erin", 44)
+    bob, first_add = propose_add(bob, erin.key_package, seed=seed(15))
+    bob, second_add = propose_add(bob, erin.key_package, seed=seed(16), authenticated_data=b"again")
+    bob, update = propose_update(bob, seed=seed(17))
+    carol, removal = propose_remove(carol, 1, seed=seed(18))
+    carol, again = propose_remove(carol, 1, seed=seed(19), authenticated_data=b"again")
+    bob_kp = key_package(b"bob", 1010).key_package  # bob's own KeyPackage: bob is a member
+    carol, bob_add = propose_add(carol, key_package(b"bob2", 1010).key_package, seed=seed(20))
+    for message in (first_add, second_add, update, removal, again, bob_add):
+        alice = process_message(alice, message).new_state
+    assert len(alice.pending) == 6 and bob_kp.leaf_node == alice.tree.leaf(1)
+    staged = commit(alice, seed=seed(21))
+    kinds = [type(p).__name__ for p in staged.effect.proposals]
+    # one Add of erin, bob's Update dropped for his Remove, one Remove; bob2 shares bob's key
+    # (same seed) but bob is removed, so that Add stays
+    assert kinds.count("Add") == 2 and kinds.count("Remove") == 1 and "Update" not in kinds

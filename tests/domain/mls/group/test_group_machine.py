@@ -117,5 +117,5 @@ class GroupMachine(RuleBasedStateMachine):
         assert identities == {frozenset(self.model)}
 
 
-GroupMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=20, deadline=None)
+GroupMachine.TestCase.settings = settings(max_examples=12, stateful_step_count=8, deadline=None)
 TestGroupMachine = GroupMachine.TestCase

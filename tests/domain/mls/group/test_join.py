@@ -113,3 +113,19 @@ def test_tampered_welcome_fails_cleanly(invitation):
     body = attrs.evolve(welcome, encrypted_group_info=welcome.encrypted_group_info[:-1] + b"\x00")
     with pytest.raises(InvalidWelcome):
         join_group(MLSMessage.wrap(body).encode(), bob)
+
+
+def test_exported_group_info_verifies(invitation):
+    from mlsgroup.domain.mls.group import export_group_info
+    from mlsgroup.domain.mls.group.join import verify_group_info_signature
+    from mlsgroup.domain.mls.key_schedule import verify_confirmation_tag
+
+    alice = invitation[0]
+    group_info = MLSMessage.decode(export_group_info(alice)).body
+    verify_group_info_signature(alice.suite, group_info, alice.own_leaf().signature_key)
+    verify_confirmation_tag(
+        alice.suite, alice.epoch_secrets.confirmation_key, group_info.group_context.confirmed_transcript_hash,
+        group_info.confirmation_tag,
+    )
+    assert RatchetTree.decode(1, group_info.extensions[0].extension_data) == alice.tree
+    assert MLSMessage.decode(export_group_info(alice, with_ratchet_tree=False)).body.extensions == ()

@@ -223,3 +223,10 @@ def test_rules_decide(members):
     _, proposal = propose_remove(bob, 2, seed=seed(17))
     rejects(alice, proposal, UnsupportedProposal, rules=RejectAllProposals())
     assert isinstance(process_message(alice, proposal, rules=RejectRemovals()).output, ProposalReceived)
+
+
+def test_rules_also_guard_our_own_commits(members):
+    alice = members[0]
+    with pytest.raises(NotAMember):
+        commit(alice, removes=[1], seed=seed(18), rules=RejectRemovals())
+    commit(alice, seed=seed(18), rules=RejectRemovals())

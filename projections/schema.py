@@ -1,0 +1,198 @@
+"""The schema of a read model: typed columns, tables with a primary key, indexes (ARCHITECTURE 1, projections).
+
+A view describes its rows here once; the infrastructure turns the description into SQLite or
+PostgreSQL tables (or dictionaries in memory). Cell values are plain Python scalars so every
+backend stores them the same way: ``int`` (signed 64-bit), ``str``, ``bytes``, ``bool`` or ``None``.
+
+A column marked ``sensitive`` (message content, metadata values, inbox ids) never reaches a file in
+clear when the store has an encryption key: the runner encrypts it cell by cell. A sensitive column
+can only be matched by equality, and only when it is part of the key or declared ``lookup``: such
+columns are stored with a keyed blind index beside the ciphertext. Ordering and range filters need
+clear columns (timestamps, sequence ids, enum codes).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from typing import Any, Iterable, Mapping
+
+import attrs
+
+from .errors import RowError, ViewDefinitionError
+
+__all__ = ["ColumnType", "Column", "Table", "ViewSchema", "INT", "TEXT", "BYTES", "BOOL", "INT64_MIN", "INT64_MAX"]
+
+INT64_MIN = -(1 << 63)
+INT64_MAX = (1 << 63) - 1
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
+
+
+class ColumnType(enum.Enum):
+    """The type of a column's values (``None`` is allowed when the column is nullable)."""
+
+    INT = "int"
+    TEXT = "text"
+    BYTES = "bytes"
+    BOOL = "bool"
+
+
+INT = ColumnType.INT
+TEXT = ColumnType.TEXT
+BYTES = ColumnType.BYTES
+BOOL = ColumnType.BOOL
+
+_PYTHON_TYPES: dict[ColumnType, type] = {INT: int, TEXT: str, BYTES: bytes, BOOL: bool}
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or "__" in name:
+        raise ViewDefinitionError(f"{kind} name {name!r} must match {_NAME.pattern} without '__'")
+
+
+@attrs.frozen
+class Column:
+    """One column: its name, value type, whether it may hold None, and how it is protected."""
+
+    name: str
+    type: ColumnType
+    nullable: bool = False
+    sensitive: bool = False
+    lookup: bool = False
+    """For a sensitive column outside the key: keep a blind index so equality filters work."""
+
+    def __attrs_post_init__(self) -> None:
+        _check_name("column", self.name)
+        if not isinstance(self.type, ColumnType):
+            raise ViewDefinitionError(f"column {self.name!r}: type must be a ColumnType")
+        if self.lookup and not self.sensitive:
+            raise ViewDefinitionError(f"column {self.name!r}: only sensitive columns need lookup=True")
+
+    def check(self, table: str, value: Any) -> None:
+        """Raise RowError unless ``value`` fits this column."""
+        if value is None:
+            if not self.nullable:
+                raise RowError(f"{table}.{self.name} is not nullable")
+            return
+        if type(value) is not _PYTHON_TYPES[self.type]:
+            raise RowError(f"{table}.{self.name} takes {self.type.value}, not {type(value).__name__}")
+        if self.type is INT and not INT64_MIN <= value <= INT64_MAX:
+            raise RowError(f"{table}.{self.name}: {value} does not fit in a signed 64-bit integer")
+
+
+@attrs.frozen
+class Table:
+    """A table of a view: columns in storage order, the primary key, and extra indexes."""
+
+    name: str
+    columns: tuple[Column, ...] = attrs.field(converter=tuple)
+    key: tuple[str, ...] = attrs.field(converter=tuple)
+    indexes: tuple[tuple[str, ...], ...] = attrs.field(default=(), converter=lambda v: tuple(tuple(i) for i in v))
+    by_name: Mapping[str, Column] = attrs.field(init=False, eq=False, repr=False)
+    key_positions: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        _check_name("table", self.name)
+        by_name = {column.name: column for column in self.columns}
+        if len(by_name) != len(self.columns) or not self.columns:
+            raise ViewDefinitionError(f"table {self.name!r}: columns must be non-empty and uniquely named")
+        if not self.key or len(set(self.key)) != len(self.key):
+            raise ViewDefinitionError(f"table {self.name!r}: the key must name distinct columns")
+        for name in self.key:
+            if name not in by_name:
+                raise ViewDefinitionError(f"table {self.name!r}: key column {name!r} is not a column")
+            if by_name[name].nullable:
+                raise ViewDefinitionError(f"table {self.name!r}: key column {name!r} cannot be nullable")
+        for index in self.indexes:
+            if not index:
+                raise ViewDefinitionError(f"table {self.name!r}: an index needs columns")
+            for name in index:
+                column = by_name.get(name)
+                if column is None:
+                    raise ViewDefinitionError(f"table {self.name!r}: index column {name!r} is not a column")
+                if column.sensitive and not (column.lookup or name in self.key):
+                    raise ViewDefinitionError(
+                        f"table {self.name!r}: sensitive index column {name!r} needs lookup=True"
+                    )
+        object.__setattr__(self, "by_name", by_name)
+        names = [column.name for column in self.columns]
+        object.__setattr__(self, "key_positions", tuple(names.index(name) for name in self.key))
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    def searchable(self, name: str) -> bool:
+        """Whether equality filters on column ``name`` can be answered (clear, key, or blind-indexed)."""
+        column = self.by_name[name]
+        return not column.sensitive or column.lookup or name in self.key
+
+    def row_key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        try:
+            return tuple(row[name] for name in self.key)
+        except KeyError as exc:
+            raise RowError(f"{self.name}: row lacks key column {exc.args[0]!r}") from None
+
+    def complete(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A full, checked copy of ``row``: unknown columns refused, missing nullable ones set to None."""
+        unknown = set(row) - self.by_name.keys()
+        if unknown:
+            raise RowError(f"{self.name}: unknown columns {sorted(unknown)}")
+        full = {}
+        for column in self.columns:
+            value = row.get(column.name)
+            column.check(self.name, value)
+            full[column.name] = value
+        return full
+
+    def check_values(self, values: Mapping[str, Any]) -> None:
+        """Check a partial update: known, non-key columns with fitting values."""
+        for name, value in values.items():
+            column = self.by_name.get(name)
+            if column is None:
+                raise RowError(f"{self.name}: unknown column {name!r}")
+            if name in self.key:
+                raise RowError(f"{self.name}: key column {name!r} cannot be patched")
+            column.check(self.name, value)
+
+    def check_key(self, key: tuple[Any, ...]) -> None:
+        if type(key) is not tuple or len(key) != len(self.key):
+            raise RowError(f"{self.name}: a key is a tuple of {len(self.key)} values {self.key}")
+        for name, value in zip(self.key, key):
+            self.by_name[name].check(self.name, value)
+
+
+@attrs.frozen
+class ViewSchema:
+    """All tables of one view, and a fingerprint that changes whenever their shape does."""
+
+    tables: tuple[Table, ...] = attrs.field(converter=tuple)
+    by_name: Mapping[str, Table] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        by_name = {table.name: table for table in self.tables}
+        if len(by_name) != len(self.tables) or not self.tables:
+            raise ViewDefinitionError("a view needs at least one table and unique table names")
+        object.__setattr__(self, "by_name", by_name)
+
+    def table(self, name: str) -> Table:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise RowError(f"the view has no table {name!r}") from None
+
+    def fingerprint(self) -> str:
+        """A digest of every table, column, key and index: stored rows built for another shape are stale."""
+        parts: list[str] = []
+        for table in self.tables:
+            parts.append(f"T{table.name}|{','.join(table.key)}")
+            parts.extend(
+                f"C{c.name}:{c.type.value}:{int(c.nullable)}{int(c.sensitive)}{int(c.lookup)}" for c in table.columns
+            )
+            parts.extend(f"I{','.join(index)}" for index in table.indexes)
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+    @classmethod
+    def of(cls, tables: Iterable[Table]) -> ViewSchema:
+        return cls(tuple(tables))

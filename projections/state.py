@@ -1,0 +1,94 @@
+"""The reference semantics of applying changes to a view's rows, and pure replay of a view over events.
+
+:class:`ViewState` holds rows per table and applies :mod:`changes <mlsgroup.projections.changes>`.
+Used alone it is a complete in-memory view (``replay`` folds a view over events from scratch: the
+oracle that incrementally maintained views are compared with). Given a ``load`` function it becomes
+the write overlay of one batch: rows it has not seen are read through ``load`` once, and ``dirty``
+lists the keys the batch changed, so a backend writes each touched row once per batch.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping
+
+from .changes import Change, Delete, Patch, Upsert
+from .errors import RowError
+from .schema import ViewSchema
+
+__all__ = ["ViewState", "Loader", "replay"]
+
+Loader = Callable[[str, tuple[Any, ...]], "dict[str, Any] | None"]
+
+
+class ViewState:
+    """Rows of one view keyed by primary key, with the change semantics every backend follows."""
+
+    __slots__ = ("schema", "rows", "dirty", "_load")
+
+    def __init__(self, schema: ViewSchema, load: Loader | None = None) -> None:
+        self.schema = schema
+        # rows[table][key] is the row, or None when the row is known to be absent (deleted or never made).
+        self.rows: dict[str, dict[tuple[Any, ...], dict[str, Any] | None]] = {t.name: {} for t in schema.tables}
+        self.dirty: dict[str, set[tuple[Any, ...]]] = {t.name: set() for t in schema.tables}
+        self._load = load
+
+    def _lookup(self, table: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        rows = self.rows[table]
+        try:
+            return rows[key]
+        except KeyError:
+            pass
+        row = self._load(table, key) if self._load is not None else None
+        rows[key] = row
+        return row
+
+    def get(self, table: str, key: tuple[Any, ...]) -> Mapping[str, Any] | None:
+        if table not in self.rows:
+            raise RowError(f"the view has no table {table!r}")
+        row = self._lookup(table, key)
+        return None if row is None else MappingProxyType(row)
+
+    def apply(self, change: Change) -> None:
+        kind = type(change)
+        table = self.schema.table(change.table)
+        name = table.name
+        if kind is Upsert:
+            row = table.complete(change.row)  # type: ignore[union-attr]
+            key = tuple(row[column] for column in table.key)
+            self.rows[name][key] = row
+        elif kind is Patch:
+            key = change.key  # type: ignore[union-attr]
+            table.check_key(key)
+            table.check_values(change.values)  # type: ignore[union-attr]
+            current = self._lookup(name, key)
+            if current is None:
+                return
+            self.rows[name][key] = {**current, **change.values}  # type: ignore[union-attr]
+        elif kind is Delete:
+            key = change.key  # type: ignore[union-attr]
+            table.check_key(key)
+            self.rows[name][key] = None
+        else:
+            raise RowError(f"{change!r} is not an Upsert, Patch or Delete")
+        self.dirty[name].add(key)
+
+    def apply_all(self, changes: Iterable[Change]) -> None:
+        for change in changes:
+            self.apply(change)
+
+    def tables(self) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+        """The present rows of every table (absent markers dropped), as plain dicts."""
+        return {name: {k: dict(r) for k, r in rows.items() if r is not None} for name, rows in self.rows.items()}
+
+    def clear_dirty(self) -> None:
+        for keys in self.dirty.values():
+            keys.clear()
+
+
+def replay(view: Any, events: Iterable[Any]) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+    """The rows ``view`` holds after projecting ``events`` from an empty state."""
+    state = ViewState(view.schema)
+    for event in events:
+        state.apply_all(view.project(state, event))
+    return state.tables()
