@@ -83,6 +83,15 @@ VALUES = st.one_of(
 )
 
 
+@attrs.frozen
+class Role:
+    """An actor picked by rank when the step runs: the index-th (cyclically) current member of that
+    rank, or of the whole group when nobody holds it. Makes privileged actors common."""
+
+    rank: str
+    index: int
+
+
 def _preset_model(preset: Preset) -> tuple[dict[str, str], dict[str, str]]:
     """The model's reading of a preset, written out by hand from the spec."""
     if preset is Preset.DM:
@@ -116,6 +125,17 @@ class GroupRules(RuleBasedStateMachine):
         if word == ADMIN:
             return inbox in self.admins or inbox in self.supers
         return inbox in self.supers
+
+    def who(self, actor: str | Role) -> str:
+        if isinstance(actor, str):
+            return actor
+        by_rank = {
+            "super": [m for m in self.supers if m in self.members],
+            "admin": [m for m in self.admins if m in self.members],
+            "member": [m for m in self.members if m not in self.supers and m not in self.admins],
+        }
+        candidates = sorted(by_rank[actor.rank]) or sorted(self.members)
+        return candidates[actor.index % len(candidates)]
 
     def metadata_word(self, key: str) -> str:
         if key in self.metadata_policy:
@@ -182,8 +202,13 @@ class GroupRules(RuleBasedStateMachine):
     def creator_is_privileged(self):
         return CREATOR
 
-    # Inboxes that have been members, inboxes that have been promoted, and anyone at all.
-    actors = st.one_of(inboxes, privileged, st.sampled_from(POOL))
+    # Inboxes that have been members or promoted, current members by rank, and anyone at all.
+    actors = st.one_of(
+        inboxes,
+        privileged,
+        st.builds(Role, st.sampled_from(["super", "admin", "member"]), st.integers(0, 9)),
+        st.sampled_from(POOL),
+    )
 
     # -- membership -------------------------------------------------------------------------------
 
@@ -213,10 +238,12 @@ class GroupRules(RuleBasedStateMachine):
 
     @rule(target=inboxes, actor=actors, wanted=st.lists(st.sampled_from(POOL), max_size=3))
     def add_members(self, actor, wanted):
+        actor = self.who(actor)
         return multiple(*self.add(actor, wanted))
 
-    @rule(target=inboxes, actor=inboxes, count=st.integers(1, 260), offset=st.integers(0, 299))
+    @rule(target=inboxes, actor=actors, count=st.integers(1, 260), offset=st.integers(0, 299))
     def bulk_add(self, actor, count, offset):
+        actor = self.who(actor)
         rotated = POOL[offset:] + POOL[:offset]
         return multiple(*self.add(actor, [i for i in rotated if i not in self.members][:count]))
 
@@ -242,6 +269,7 @@ class GroupRules(RuleBasedStateMachine):
 
     @rule(actor=actors, victims=st.sets(inboxes, max_size=3))
     def remove_members(self, actor, victims):
+        actor = self.who(actor)
         self.remove(actor, set(victims))
 
     @precondition(lambda self: self.supers)
@@ -252,14 +280,17 @@ class GroupRules(RuleBasedStateMachine):
     @precondition(lambda self: self.pending & self.members)
     @rule(actor=actors)
     def remove_pending_leavers(self, actor):
+        actor = self.who(actor)
         self.remove(actor, self.pending & self.members)
 
     @rule(actor=actors)
     def key_update(self, actor):
+        actor = self.who(actor)
         self.expect(self.submit(commit(self.state, actor)), self.rejection(actor, True))
 
-    @rule(actor=st.one_of(inboxes, st.sampled_from(POOL)))
+    @rule(actor=actors)
     def leave(self, actor):
+        actor = self.who(actor)
         if actor not in self.members:
             expected = errors.NotAGroupMember
         elif len(self.members) == 1:
@@ -284,6 +315,7 @@ class GroupRules(RuleBasedStateMachine):
 
     @rule(actor=actors, key=st.sampled_from(METADATA_KEYS), value=VALUES, via_client=st.booleans())
     def update_metadata(self, actor, key, value, via_client):
+        actor = self.who(actor)
         limit = length_limit(key)
         too_long = limit is not None and len(value.encode()) > limit
         if via_client:
@@ -342,14 +374,17 @@ class GroupRules(RuleBasedStateMachine):
 
     @rule(actor=actors, subject=inboxes, add=st.booleans(), via_client=st.booleans())
     def update_admins(self, actor, subject, add, via_client):
+        actor = self.who(actor)
         self.change_admins(actor, subject, super_list=False, add=add, via_client=via_client)
 
     @rule(actor=actors, subject=inboxes, add=st.booleans(), via_client=st.booleans())
     def update_super_admins(self, actor, subject, add, via_client):
+        actor = self.who(actor)
         self.change_admins(actor, subject, super_list=True, add=add, via_client=via_client)
 
     @rule(target=privileged, actor=actors, index=st.integers(0, 299), super_list=st.booleans())
     def promote_a_member(self, actor, index, super_list):
+        actor = self.who(actor)
         members = sorted(self.members)
         subject = members[index % len(members)]
         promoted = self.change_admins(actor, subject, super_list=super_list, add=True, via_client=True)
@@ -365,6 +400,7 @@ class GroupRules(RuleBasedStateMachine):
         via_client=st.booleans(),
     )
     def update_permission(self, actor, update, option, key, via_client):
+        actor = self.who(actor)
         if via_client and self.kind is ConversationType.DM:
             try:
                 check_permission_update(self.state)

@@ -1,0 +1,567 @@
+"""GroupMachine: a hypothesis state machine driving 3-6 clients through XMTP group operations in
+random interleavings and comparing every result with the naive model (ARCHITECTURE section 5).
+
+Rules: create groups and DMs, add and remove members (including adds past MAX_GROUP_SIZE), send,
+rename (sometimes past the length limit), admin and super-admin changes, permission updates, leave,
+key updates, syncs (single groups, welcomes, everything), restarts of stored clients. Key updates and
+renames may come from a member whose copy is behind, so commits race and must be rebuilt; the other
+commands sync the actor first, as a client would, because their local pre-checks read local state.
+
+Invariants after every step: each local copy shows the model's state at the epoch it reached (epoch,
+members, levels, admin lists, name, active flag); copies at one epoch agree on the epoch
+authenticator; each stored message appears once, and removed members have nothing sent after their
+removal. ``sync_everyone`` additionally syncs a whole group and requires full agreement.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Mapping
+
+from hypothesis import event, strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, precondition, rule
+
+from mlsgroup.domain import MAX_GROUP_SIZE, MembershipState, MetadataField, PermissionUpdateType, Preset, errors
+
+from . import checks, strategies
+from .model import DENY, SUPER, GroupModel, Kind, option_word, policy_key
+from .phantoms import phantom_inboxes
+
+__all__ = ["GroupMachine", "make_machine", "NetworkFactory", "StoreFactory"]
+
+NetworkFactory = Callable[[], Any]
+"""Returns a fresh ``mlsgroup.infrastructure.Network`` (or any object with the same ``api`` and
+``identity`` ports) for one run of the machine; the machine closes it at teardown."""
+
+StoreFactory = Callable[[int], Mapping[str, Any]]
+"""Returns the ``Client.create`` / ``Client.open`` keyword arguments (``store=``, ``encryption_key=``)
+of client number ``n`` in one run; without it clients use in-memory stores."""
+
+MIN_CLIENTS, MAX_CLIENTS, MAX_GROUPS = 3, 6, 3
+_ADMIN_CHANGES = ("add_admin", "remove_admin", "add_super_admin", "remove_super_admin")
+
+
+class GroupMachine(RuleBasedStateMachine):
+    """Base machine; subclass it (or use ``make_machine``) and set ``network_factory``."""
+
+    network_factory: NetworkFactory | None = None
+    store_factory: StoreFactory | None = None
+
+    clients = Bundle("clients")
+    groups = Bundle("groups")
+
+    def __init__(self) -> None:
+        super().__init__()
+        if self.network_factory is None:
+            raise TypeError("GroupMachine needs a network_factory: use make_machine(network_factory)")
+        from mlsgroup.infrastructure import Client
+
+        self._client_class = Client
+        self.net = type(self).network_factory()
+        self.clients_: list[Any] = []
+        self.inboxes: list[str] = []
+        self.stores: list[Mapping[str, Any] | None] = []
+        self.models: list[GroupModel] = []
+        self.authenticators: dict[tuple[bytes, int], bytes] = {}
+
+    # -- set-up ----------------------------------------------------------------------------------
+    @initialize(target=clients, count=st.integers(MIN_CLIENTS, MAX_CLIENTS))
+    def start_clients(self, count: int) -> Any:
+        for number in range(count):
+            store = type(self).store_factory(number) if type(self).store_factory is not None else None
+            client = checks.expect_success(f"Client.create #{number}", lambda: self._client_class.create(self.net, **(store or {})))
+            self.clients_.append(client)
+            self.inboxes.append(client.inbox_id)
+            self.stores.append(store)
+        if len(set(self.inboxes)) != count:
+            raise AssertionError(f"two clients got the same inbox id: {self.inboxes}")
+        return multiple(*range(count))
+
+    def teardown(self) -> None:
+        for client in self.clients_:
+            client.close()
+        close = getattr(self.net, "close", None)
+        if close is not None:
+            close()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _who(self, actor: int, model: GroupModel | None = None) -> str:
+        group = f" in group {self.models.index(model)} ({model.kind.value})" if model is not None else ""
+        return f"client {actor} ({self.inboxes[actor][:8]}){group}"
+
+    def _handle(self, actor: int, model: GroupModel) -> Any:
+        return self.clients_[actor].group(model.group_id)
+
+    def _sync(self, actor: int, model: GroupModel) -> None:
+        """Sync ``actor``'s active copy and update the model (the copy may find itself removed)."""
+        inbox = self.inboxes[actor]
+        checks.expect_success(f"{self._who(actor, model)} sync", lambda: self._handle(actor, model).sync())
+        model.catch_up(inbox)
+        self._settle_leavers(actor, model)
+
+    def _settle_leavers(self, actor: int, model: GroupModel) -> None:
+        """A super admin's sync removes the members that asked to leave (libxmtp section 3)."""
+        inbox = self.inboxes[actor]
+        if model.pending_leavers and model.is_current(inbox) and inbox in model.latest.super_admins:
+            model.remove(model.pending_leavers)
+            model.catch_up(inbox)
+
+    def _ensure_current(self, actor: int, model: GroupModel) -> bool:
+        """Bring an active copy up to date; False when the actor has no usable copy (nothing synced)."""
+        inbox = self.inboxes[actor]
+        copy = model.local(inbox)
+        if copy is None or copy.inactive:
+            return False
+        if not model.is_current(inbox):
+            self._sync(actor, model)
+        return model.is_current(inbox)
+
+    def _unusable(self, actor: int, model: GroupModel, what: str, call: Callable[[Any], Any]) -> None:
+        """What an actor without an active copy gets: GroupNotFound without one, GroupInactive after removal."""
+        inbox = self.inboxes[actor]
+        copy = model.local(inbox)
+        if copy is None:
+            checks.expect_error(errors.GroupNotFound, f"{self._who(actor, model)} {what} without a copy", lambda: self._handle(actor, model))
+            return
+        group = self._handle(actor, model)
+        checks.expect_error(errors.GroupInactive, f"{self._who(actor, model)} {what} after removal", lambda: call(group))
+
+    def _after_own_commit(self, actor: int, model: GroupModel) -> None:
+        """A mutation syncs the actor to the end of the topic and resets its key-rotation clock."""
+        model.catch_up(self.inboxes[actor])
+        model.rotated.add(self.inboxes[actor])
+        self._settle_leavers(actor, model)
+
+    # -- groups and DMs --------------------------------------------------------------------------
+    @precondition(lambda self: len(self.models) < MAX_GROUPS)
+    @rule(
+        target=groups,
+        creator=clients,
+        invitees=st.lists(clients, max_size=3, unique=True),
+        preset=strategies.policy_presets(),
+        name=strategies.group_names(),
+    )
+    def create_group(self, creator: int, invitees: list[int], preset: Preset, name: str) -> int:
+        others = [self.inboxes[i] for i in invitees if i != creator]
+        group = checks.expect_success(
+            f"client {creator} create_group",
+            lambda: self.clients_[creator].create_group(others, permissions=preset, name=name),
+        )
+        model = GroupModel(group.group_id, Kind.GROUP, self.inboxes[creator], preset, name)
+        self.models.append(model)
+        if others:
+            model.add(others)
+            model.catch_up(self.inboxes[creator])
+            model.rotated.add(self.inboxes[creator])
+        return len(self.models) - 1
+
+    @precondition(lambda self: len(self.models) < MAX_GROUPS)
+    @rule(target=groups, pair=st.tuples(clients, clients).filter(lambda pair: pair[0] != pair[1]))
+    def create_dm(self, pair: tuple[int, int]) -> Any:
+        creator, peer = pair
+        inbox, peer_inbox = self.inboxes[creator], self.inboxes[peer]
+        existing = [m for m in self.models if m.kind is Kind.DM and {m.creator, *m.latest.members} == {inbox, peer_inbox}]
+        if existing:
+            model = existing[0]
+            if model.local(inbox) is None:
+                self._sync_welcomes(creator)
+            dm = checks.expect_success(f"client {creator} find_or_create_dm (existing)", lambda: self.clients_[creator].find_or_create_dm(peer_inbox))
+            if dm.group_id != model.group_id:
+                raise AssertionError(f"client {creator}: find_or_create_dm made a second DM instead of returning {model.group_id.hex()}")
+            return multiple()
+        dm = checks.expect_success(f"client {creator} find_or_create_dm", lambda: self.clients_[creator].find_or_create_dm(peer_inbox))
+        model = GroupModel(dm.group_id, Kind.DM, inbox, Preset.DM)
+        self.models.append(model)
+        model.add([peer_inbox])
+        model.catch_up(inbox)
+        model.rotated.add(inbox)
+        if dm.dm_peer_inbox_id != peer_inbox:
+            raise AssertionError(f"DM of client {creator}: dm_peer_inbox_id is {dm.dm_peer_inbox_id!r}, expected {peer_inbox!r}")
+        return len(self.models) - 1
+
+    def _sync_welcomes(self, actor: int) -> None:
+        inbox = self.inboxes[actor]
+        joined = checks.expect_success(f"client {actor} sync_welcomes", self.clients_[actor].sync_welcomes)
+        expected = {m.group_id for m in self.models if m.pending_welcomes.get(inbox)}
+        got = {g.group_id for g in joined}
+        if got != expected:
+            raise AssertionError(f"client {actor}: sync_welcomes joined {sorted(g.hex() for g in got)}, the model expects {sorted(g.hex() for g in expected)}")
+        for model in self.models:
+            while model.pending_welcomes.get(inbox):
+                model.join(inbox)
+
+    @rule(actor=clients)
+    def sync_welcomes(self, actor: int) -> None:
+        self._sync_welcomes(actor)
+
+    @rule(actor=clients, group=groups)
+    def sync_group(self, actor: int, group: int) -> None:
+        model = self.models[group]
+        copy = model.local(self.inboxes[actor])
+        if copy is None or copy.inactive:
+            self._unusable(actor, model, "sync", lambda g: g.sync())
+            return
+        self._sync(actor, model)
+
+    @rule(actor=clients)
+    def sync_all(self, actor: int) -> None:
+        inbox = self.inboxes[actor]
+        checks.expect_success(f"client {actor} sync_all", self.clients_[actor].sync_all)
+        for model in self.models:
+            while model.pending_welcomes.get(inbox):
+                model.join(inbox)
+            copy = model.local(inbox)
+            if copy is not None and not copy.inactive:
+                model.catch_up(inbox)
+                self._settle_leavers(actor, model)
+
+    @rule(group=groups)
+    def sync_everyone(self, group: int) -> None:
+        """Every member with a copy syncs (welcomes first) until nobody is behind; then all agree."""
+        model = self.models[group]
+        for actor, inbox in enumerate(self.inboxes):
+            if model.pending_welcomes.get(inbox):
+                self._sync_welcomes(actor)
+        for _ in range(3):
+            behind = [a for a, i in enumerate(self.inboxes) if model.can_act(i) and not model.is_current(i)]
+            behind += [a for a, i in enumerate(self.inboxes) if (c := model.local(i)) is not None and not c.inactive and i not in model.latest.members]
+            if not behind:
+                break
+            for actor in behind:
+                self._sync(actor, model)
+        active = [a for a, i in enumerate(self.inboxes) if model.is_current(i)]
+        if sorted(self.inboxes[a] for a in active) != sorted(model.latest.members):
+            raise AssertionError(f"after everyone synced, active copies {active} do not match members {sorted(model.latest.members)}")
+        views = {a: self._handle(a, model) for a in active}
+        summary = {
+            a: (g.epoch, g.epoch_authenticator, sorted(m.inbox_id for m in g.members()), g.name, sorted(g.admins()), sorted(g.super_admins()), g.permissions())
+            for a, g in views.items()
+        }
+        if len({repr(s) for s in summary.values()}) > 1:
+            raise AssertionError(f"members disagree after everyone synced: {summary!r}")
+
+    # -- messages --------------------------------------------------------------------------------
+    @rule(actor=clients, group=groups, content=strategies.message_contents())
+    def send(self, actor: int, group: int, content: bytes) -> None:
+        model = self.models[group]
+        inbox = self.inboxes[actor]
+        if not self._ensure_current(actor, model):
+            self._unusable(actor, model, "send", lambda g: g.send(content))
+            return
+        handle = self._handle(actor, model)
+        message_id = checks.expect_success(f"{self._who(actor, model)} send", lambda: handle.send(content, content_type=checks.TEXT))
+        if inbox not in model.rotated:
+            # A member's first send rotates its leaf key first (libxmtp section 6).
+            model.commit()
+            model.rotated.add(inbox)
+        model.send(inbox, content, bytes(message_id))
+        model.catch_up(inbox)
+        self._settle_leavers(actor, model)
+
+    # -- membership ------------------------------------------------------------------------------
+    @rule(actor=clients, group=groups, targets=st.lists(clients, min_size=1, max_size=3, unique=True))
+    def add_members(self, actor: int, group: int, targets: list[int]) -> None:
+        model = self.models[group]
+        if not self._ensure_current(actor, model):
+            self._unusable(actor, model, "add_members", lambda g: g.add_members([self.inboxes[t] for t in targets]))
+            return
+        inbox = self.inboxes[actor]
+        # A member already added needs nothing; an ex-member is re-added only once its client saw the
+        # removal and has no welcome waiting, so the model knows which welcome it processes.
+        wanted = [
+            self.inboxes[t]
+            for t in targets
+            if not model.pending_welcomes.get(self.inboxes[t])
+            and ((copy := model.local(self.inboxes[t])) is None or copy.inactive or self.inboxes[t] in model.latest.members)
+        ]
+        if not wanted:
+            event("add_members: no eligible target")
+            return
+        handle = self._handle(actor, model)
+        new = [t for t in wanted if t not in model.latest.members]
+        snapshot = model.latest
+        allowed = all(snapshot.allows("add_member", inbox) for _ in new) if model.kind is Kind.GROUP else False
+        what = f"{self._who(actor, model)} add_members({[i[:8] for i in wanted]})"
+        if not new:
+            # Nothing to add: no commit (libxmtp "Member already added"); a local permission pre-check may refuse.
+            try:
+                handle.add_members(wanted)
+            except errors.InsufficientPermissions:
+                pass
+            model.catch_up(inbox)
+            if model.latest.epoch != snapshot.epoch:
+                raise AssertionError(f"{what}: epoch moved without a change")
+            return
+        if not allowed:
+            checks.expect_error(errors.InsufficientPermissions, what, lambda: handle.add_members(wanted))
+        else:
+            checks.expect_success(what, lambda: handle.add_members(wanted))
+            model.add(new)
+        self._after_own_commit(actor, model)
+
+    @precondition(lambda self: bool(self.models))
+    @rule(actor=clients, group=groups)
+    def add_past_limit(self, actor: int, group: int) -> None:
+        """Adding enough registered inboxes to pass MAX_GROUP_SIZE raises UserLimitExceeded and changes nothing."""
+        model = self.models[group]
+        if model.kind is not Kind.GROUP or not self._ensure_current(actor, model):
+            return
+        count = MAX_GROUP_SIZE - len(model.latest.members) + 1
+        batch = phantom_inboxes(self.net, count)
+        handle = self._handle(actor, model)
+        before = handle.epoch
+        checks.expect_error(errors.UserLimitExceeded, f"{self._who(actor, model)} add {count} inboxes", lambda: handle.add_members(batch))
+        after = self._handle(actor, model)
+        if after.epoch != before or len(after.members()) != len(model.latest.members):
+            raise AssertionError("a refused add past MAX_GROUP_SIZE changed the group")
+
+    @rule(actor=clients, group=groups, targets=st.lists(clients, min_size=1, max_size=2, unique=True))
+    def remove_members(self, actor: int, group: int, targets: list[int]) -> None:
+        model = self.models[group]
+        if not self._ensure_current(actor, model):
+            self._unusable(actor, model, "remove_members", lambda g: g.remove_members([self.inboxes[t] for t in targets]))
+            return
+        inbox = self.inboxes[actor]
+        snapshot = model.latest
+        removed = [self.inboxes[t] for t in targets if self.inboxes[t] in snapshot.members and t != actor]
+        if not removed:
+            event("remove_members: no eligible target")
+            return
+        handle = self._handle(actor, model)
+        what = f"{self._who(actor, model)} remove_members({[i[:8] for i in removed]})"
+        allowed = (
+            model.kind is Kind.GROUP
+            and not any(r in snapshot.super_admins for r in removed)
+            and snapshot.allows("remove_member", inbox)
+        )
+        if allowed:
+            checks.expect_success(what, lambda: handle.remove_members(removed))
+            model.remove(removed)
+        else:
+            checks.expect_error(errors.InsufficientPermissions, what, lambda: handle.remove_members(removed))
+        self._after_own_commit(actor, model)
+
+    @rule(actor=clients, group=groups)
+    def leave(self, actor: int, group: int) -> None:
+        """libxmtp's leave checks in order: not a member, sole member, DM, super admin."""
+        model = self.models[group]
+        inbox = self.inboxes[actor]
+        copy = model.local(inbox)
+        if copy is None:
+            self._unusable(actor, model, "leave", lambda g: g.leave())
+            return
+        if not copy.inactive and not model.is_current(inbox):
+            self._sync(actor, model)
+        if inbox in model.pending_leavers:
+            event("leave: already pending")
+            return
+        handle = self._handle(actor, model)
+        snapshot = model.latest
+        what = f"{self._who(actor, model)} leave"
+        if copy.inactive or inbox not in snapshot.members:
+            checks.expect_error(errors.NotAGroupMember, what, handle.leave)
+        elif len(snapshot.members) == 1:
+            checks.expect_error(errors.SingleMemberLeaveRejected, what, handle.leave)
+        elif model.kind is Kind.DM:
+            checks.expect_error(errors.DmLeaveForbidden, what, handle.leave)
+        elif inbox in snapshot.super_admins:
+            checks.expect_error(errors.SuperAdminLeaveForbidden, what, handle.leave)
+        else:
+            checks.expect_success(what, handle.leave)
+            model.request_leave(inbox)
+            model.catch_up(inbox)
+            state = self._handle(actor, model).membership_state
+            if state is not MembershipState.PENDING_REMOVE:
+                raise AssertionError(f"{what}: membership_state is {state}, expected PENDING_REMOVE")
+
+    # -- metadata, admins, permissions, keys -----------------------------------------------------
+    @rule(actor=clients, group=groups, name=strategies.metadata_values(MetadataField.GROUP_NAME))
+    def rename(self, actor: int, group: int, name: str) -> None:
+        """Renames may come from a copy that is behind: the commit is rebuilt on the winner's epoch."""
+        model = self.models[group]
+        inbox = self.inboxes[actor]
+        if not model.can_act(inbox):
+            if not self._ensure_current(actor, model):
+                self._unusable(actor, model, "update_name", lambda g: g.update_name(name))
+                return
+        if model.view(inbox).allows("group_name", inbox) != model.latest.allows("group_name", inbox):
+            self._sync(actor, model)
+            if not model.can_act(inbox):
+                return
+        handle = self._handle(actor, model)
+        what = f"{self._who(actor, model)} update_name({name[:12]!r}...)"
+        if model.kind is Kind.DM:
+            checks.expect_error(errors.DmGroupMetadataForbidden, what, lambda: handle.update_name(name))
+            return
+        if len(name.encode()) > strategies.LIMITED_FIELDS[MetadataField.GROUP_NAME]:
+            checks.expect_error(errors.TooManyCharacters, what, lambda: handle.update_name(name))
+            return
+        if model.latest.allows("group_name", inbox):
+            checks.expect_success(what, lambda: handle.update_name(name))
+            model.commit(metadata={**model.latest.metadata, "group_name": name})
+        else:
+            checks.expect_error(errors.InsufficientPermissions, what, lambda: handle.update_name(name))
+        self._after_own_commit(actor, model)
+
+    @rule(actor=clients, group=groups)
+    def key_update(self, actor: int, group: int) -> None:
+        """Key updates may come from a copy that is behind; they never fail for a member."""
+        model = self.models[group]
+        inbox = self.inboxes[actor]
+        if not model.can_act(inbox):
+            if not self._ensure_current(actor, model):
+                self._unusable(actor, model, "key_update", lambda g: g.key_update())
+                return
+        handle = self._handle(actor, model)
+        checks.expect_success(f"{self._who(actor, model)} key_update", handle.key_update)
+        model.commit()
+        self._after_own_commit(actor, model)
+
+    @rule(actor=clients, group=groups, change=st.sampled_from(_ADMIN_CHANGES), target=clients)
+    def change_admins(self, actor: int, group: int, change: str, target: int) -> None:
+        model = self.models[group]
+        if not self._ensure_current(actor, model):
+            self._unusable(actor, model, change, lambda g: getattr(g, change)(self.inboxes[target]))
+            return
+        inbox, subject = self.inboxes[actor], self.inboxes[target]
+        snapshot = model.latest
+        handle = self._handle(actor, model)
+        what = f"{self._who(actor, model)} {change}({subject[:8]})"
+        call = lambda: getattr(handle, change)(subject)  # noqa: E731
+        if model.kind is Kind.DM:
+            checks.expect_error(errors.DmGroupMetadataForbidden, what, call)
+            return
+        admins, supers = set(snapshot.admins), set(snapshot.super_admins)
+        lists = {"add_admin": admins, "remove_admin": admins, "add_super_admin": supers, "remove_super_admin": supers}
+        target_list = lists[change]
+        adding = change.startswith("add")
+        if subject not in snapshot.members or (subject in target_list) == adding:
+            event(f"{change}: ineligible target")
+            return
+        if change == "add_admin":
+            allowed = snapshot.allows("add_admin", inbox)
+        elif change == "remove_admin":
+            allowed = snapshot.allows("remove_admin", inbox)
+        else:
+            allowed = inbox in supers and (adding or len(supers) > 1)
+        if not allowed:
+            checks.expect_error(errors.InsufficientPermissions, what, call)
+        else:
+            checks.expect_success(what, call)
+            (target_list.add if adding else target_list.discard)(subject)
+            model.commit(admins=frozenset(admins), super_admins=frozenset(supers))
+        self._after_own_commit(actor, model)
+
+    @rule(actor=clients, group=groups, update=strategies.permission_updates())
+    def update_permission(self, actor: int, group: int, update: tuple[PermissionUpdateType, Any, MetadataField | None]) -> None:
+        model = self.models[group]
+        if not self._ensure_current(actor, model):
+            self._unusable(actor, model, "update_permission", lambda g: g.update_permission(*update))
+            return
+        update_type, option, field = update
+        inbox = self.inboxes[actor]
+        handle = self._handle(actor, model)
+        what = f"{self._who(actor, model)} update_permission{update!r}"
+        call = lambda: handle.update_permission(update_type, option, metadata_field=field)  # noqa: E731
+        if model.kind is Kind.DM:
+            checks.expect_error(errors.DmGroupMetadataForbidden, what, call)
+            return
+        if update_type is PermissionUpdateType.UPDATE_METADATA and field is None:
+            checks.expect_error(errors.InvalidPermissionUpdate, what, call)
+            return
+        if inbox not in model.latest.super_admins:
+            checks.expect_error(errors.InsufficientPermissions, what, call)
+        else:
+            checks.expect_success(what, call)
+            policies = {**model.latest.policies, policy_key(update_type, field): option_word(update_type, option)}
+            model.commit(policies=policies)
+        self._after_own_commit(actor, model)
+
+    # -- restarts --------------------------------------------------------------------------------
+    @precondition(lambda self: type(self).store_factory is not None)
+    @rule(actor=clients)
+    def restart(self, actor: int) -> None:
+        """Closing and reopening a stored client replays its store into the same state."""
+        before = self._fingerprints(actor)
+        self.clients_[actor].close()
+        reopened = checks.expect_success(f"client {actor} Client.open", lambda: self._client_class.open(self.net, **self.stores[actor]))
+        self.clients_[actor] = reopened
+        if reopened.inbox_id != self.inboxes[actor]:
+            raise AssertionError(f"client {actor} reopened as another inbox")
+        after = self._fingerprints(actor)
+        if after != before:
+            raise AssertionError(f"client {actor}: state after reopening differs:\nbefore {before!r}\nafter  {after!r}")
+
+    def _fingerprints(self, actor: int) -> dict[bytes, tuple[object, ...]]:
+        inbox = self.inboxes[actor]
+        return {m.group_id: checks.view_fingerprint(self._handle(actor, m)) for m in self.models if m.local(inbox) is not None}
+
+    # -- invariants ------------------------------------------------------------------------------
+    @invariant()
+    def local_copies_match_the_model(self) -> None:
+        for model in self.models:
+            for actor, inbox in enumerate(self.inboxes):
+                copy = model.local(inbox)
+                who = self._who(actor, model)
+                if copy is None:
+                    continue
+                group = self._handle(actor, model)
+                if copy.inactive:
+                    if group.is_active:
+                        raise AssertionError(f"{who}: still active after processing its removal")
+                else:
+                    snapshot = model.view(inbox)
+                    checks.check_view(who, group, snapshot, model)
+                    key = (model.group_id, snapshot.epoch)
+                    authenticator = bytes(group.epoch_authenticator)
+                    if self.authenticators.setdefault(key, authenticator) != authenticator:
+                        raise AssertionError(f"{who}: epoch authenticator at epoch {snapshot.epoch} differs from another member's")
+                checks.check_messages(who, group, model, inbox)
+
+    @invariant()
+    def groups_stay_within_limits(self) -> None:
+        for model in self.models:
+            if len(model.latest.members) > MAX_GROUP_SIZE:
+                raise AssertionError("the model itself grew past MAX_GROUP_SIZE")
+            if model.kind is Kind.GROUP and not model.latest.super_admins:
+                raise AssertionError("a group lost its last super admin")
+            if model.kind is Kind.DM and (model.latest.admins or model.latest.super_admins or len(model.latest.members) != 2):
+                raise AssertionError("a DM gained admins or lost its shape")
+
+
+def make_machine(
+    network_factory: NetworkFactory,
+    store_factory: StoreFactory | None = None,
+    *,
+    name: str = "GroupMachine",
+) -> type[GroupMachine]:
+    """A GroupMachine subclass bound to ``network_factory`` (called once per run, closed at teardown)
+    and, optionally, ``store_factory`` (per-client store arguments; enables the ``restart`` rule).
+
+    Run it with ``TestX = make_machine(...).TestCase`` under pytest, or
+    ``hypothesis.stateful.run_state_machine_as_test(make_machine(...), settings=...)``.
+    """
+    attributes = {
+        "network_factory": staticmethod(network_factory),
+        "store_factory": staticmethod(store_factory) if store_factory is not None else None,
+        "__module__": __name__,
+    }
+    return type(name, (GroupMachine,), attributes)
+
+
+def temporary_store_factory(directory: str | os.PathLike[str]) -> StoreFactory:
+    """Per-client SQLite store files in ``directory``, each run in a fresh sub-folder, all encrypted."""
+    runs = iter(range(1 << 30))
+    current: dict[str, Any] = {}
+
+    def factory(number: int) -> Mapping[str, Any]:
+        if number == 0:
+            current["run"] = next(runs)
+        folder = os.path.join(os.fspath(directory), f"run{current['run']}")
+        os.makedirs(folder, exist_ok=True)
+        return {"store": os.path.join(folder, f"client{number}.db"), "encryption_key": os.urandom(32)}
+
+    return factory
+
+
+__all__ += ["temporary_store_factory"]
