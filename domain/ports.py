@@ -14,14 +14,29 @@ decrease along a topic.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, ContextManager, Iterable, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
 import attrs
 
-from .eventing import Clock
+from .eventing import Clock, DomainEvent
 from .identity import IdentityUpdate, InboxState
 
-__all__ = ["Envelope", "DeliveryService", "KeyPackageDirectory", "IdentityRegistry", "Clock"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .group_aggregate import GroupAggregateState
+    from .message_kinds import MessageKind
+    from .mls.group import KeyPackageBundle
+    from .stored_message import StoredMessage
+
+__all__ = [
+    "Envelope",
+    "DeliveryService",
+    "KeyPackageDirectory",
+    "IdentityRegistry",
+    "Clock",
+    "GroupStore",
+    "GroupViews",
+    "Context",
+]
 
 
 @attrs.frozen
@@ -99,4 +114,87 @@ class IdentityRegistry(Protocol):
 
     def get_identity_updates(self, inbox_id: str, after_sequence_id: int = 0) -> list[IdentityUpdate]:
         """The inbox's updates after ``after_sequence_id`` in order, so a client can verify the chain itself."""
+        ...
+
+
+@runtime_checkable
+class GroupStore(Protocol):
+    """The installation's group aggregates (libxmtp's groups + MLS storage): load, and save atomically."""
+
+    def load(self, group_id: bytes) -> Optional["GroupAggregateState"]:
+        """The group's current state, or None if this installation has no such group."""
+        ...
+
+    def save(self, group_id: bytes, events: Sequence[DomainEvent]) -> "GroupAggregateState":
+        """Append ``events`` (one transaction) and return the state they lead to."""
+        ...
+
+    def group_ids(self) -> list[bytes]:
+        """Every group this installation has, oldest first."""
+        ...
+
+
+@runtime_checkable
+class GroupViews(Protocol):
+    """The read models the query methods use (groups, group_messages), kept current as events are saved."""
+
+    def messages(
+        self,
+        group_ids: Sequence[bytes],
+        *,
+        sent_after_ns: Optional[int] = None,
+        limit: Optional[int] = None,
+        kind: Optional["MessageKind"] = None,
+    ) -> list["StoredMessage"]:
+        """The messages of these groups (one conversation), oldest first."""
+        ...
+
+    def groups_with_dm_id(self, dm_id: str) -> list[bytes]:
+        """Every group of one DM conversation (several may share a dm_id), most recently active first."""
+        ...
+
+
+class Context(Protocol):
+    """What a group needs from its client (libxmtp XmtpSharedContext): network ports, identity,
+    storage, entropy, time and locks. ``Client`` implements it."""
+
+    @property
+    def inbox_id(self) -> str: ...
+
+    @property
+    def installation_id(self) -> bytes: ...
+
+    @property
+    def api(self) -> DeliveryService: ...
+
+    @property
+    def identity(self) -> IdentityRegistry: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def group_store(self) -> GroupStore: ...
+
+    @property
+    def views(self) -> GroupViews: ...
+
+    def installation_signature_key(self) -> bytes:
+        """The installation's Ed25519 private key (its leaf signature key in every group)."""
+        ...
+
+    def key_package_bundle(self, key_package_ref: bytes) -> Optional["KeyPackageBundle"]:
+        """Our key package with this KeyPackageRef, with its private keys, if we still keep it."""
+        ...
+
+    def entropy(self) -> bytes:
+        """A fresh 32-byte seed (the only source of randomness of the group layer)."""
+        ...
+
+    def group_mutex(self, group_id: bytes) -> ContextManager[object]:
+        """Held for a whole sync of the group (re-entrant)."""
+        ...
+
+    def commit_lock(self, group_id: bytes) -> ContextManager[object]:
+        """Held around every load-decide-save of the group's state (re-entrant)."""
         ...

@@ -1,7 +1,7 @@
 """What a view's projection returns for one event: row upserts, partial updates and deletions (pure values).
 
-A handler reads the rows it needs through :class:`Rows` (point lookups by primary key, seeing every
-change made earlier in the same batch) and returns changes; it never writes anything itself. The
+A handler reads the rows it needs through :class:`Rows` (lookups by primary key, or by equality
+on searchable columns, seeing every change made earlier in the same batch) and returns changes; it never writes anything itself. The
 semantics of a change are fixed by :class:`mlsgroup.projections.state.ViewState`, which every
 backend follows:
 
@@ -52,4 +52,8 @@ class Rows(Protocol):
 
     def get(self, table: str, key: tuple[Any, ...]) -> Mapping[str, Any] | None:
         """The row of ``table`` with primary key ``key`` (a tuple in key-column order), or None."""
+        ...
+
+    def find(self, table: str, where: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """Every row of ``table`` whose columns equal ``where`` (searchable columns only), by key."""
         ...

@@ -27,6 +27,7 @@ __all__ = ["ColumnType", "Column", "Table", "ViewSchema", "INT", "TEXT", "BYTES"
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
+RESERVED_TABLE_NAMES = frozenset({"meta", "tracking"})
 
 
 class ColumnType(enum.Enum):
@@ -61,11 +62,13 @@ class Column:
     sensitive: bool = False
     lookup: bool = False
     """For a sensitive column outside the key: keep a blind index so equality filters work."""
+    python_type: type = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _check_name("column", self.name)
         if not isinstance(self.type, ColumnType):
             raise ViewDefinitionError(f"column {self.name!r}: type must be a ColumnType")
+        object.__setattr__(self, "python_type", _PYTHON_TYPES[self.type])
         if self.lookup and not self.sensitive:
             raise ViewDefinitionError(f"column {self.name!r}: only sensitive columns need lookup=True")
 
@@ -75,9 +78,9 @@ class Column:
             if not self.nullable:
                 raise RowError(f"{table}.{self.name} is not nullable")
             return
-        if type(value) is not _PYTHON_TYPES[self.type]:
+        if type(value) is not self.python_type:
             raise RowError(f"{table}.{self.name} takes {self.type.value}, not {type(value).__name__}")
-        if self.type is INT and not INT64_MIN <= value <= INT64_MAX:
+        if self.python_type is int and not INT64_MIN <= value <= INT64_MAX:
             raise RowError(f"{table}.{self.name}: {value} does not fit in a signed 64-bit integer")
 
 
@@ -91,9 +94,14 @@ class Table:
     indexes: tuple[tuple[str, ...], ...] = attrs.field(default=(), converter=lambda v: tuple(tuple(i) for i in v))
     by_name: Mapping[str, Column] = attrs.field(init=False, eq=False, repr=False)
     key_positions: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+    _plan: tuple[tuple[str, type, bool, bool, Column], ...] = attrs.field(init=False, eq=False, repr=False)
+    _names: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+    _key_columns: tuple[Column, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _check_name("table", self.name)
+        if self.name in RESERVED_TABLE_NAMES:
+            raise ViewDefinitionError(f"table name {self.name!r} is reserved for the runner's bookkeeping")
         by_name = {column.name: column for column in self.columns}
         if len(by_name) != len(self.columns) or not self.columns:
             raise ViewDefinitionError(f"table {self.name!r}: columns must be non-empty and uniquely named")
@@ -118,6 +126,11 @@ class Table:
         object.__setattr__(self, "by_name", by_name)
         names = [column.name for column in self.columns]
         object.__setattr__(self, "key_positions", tuple(names.index(name) for name in self.key))
+        # Precomputed per column, so checking a row costs a few type comparisons (rebuild hot path).
+        plan = tuple((c.name, c.python_type, c.nullable, c.python_type is int, c) for c in self.columns)
+        object.__setattr__(self, "_plan", plan)
+        object.__setattr__(self, "_names", frozenset(names))
+        object.__setattr__(self, "_key_columns", tuple(by_name[name] for name in self.key))
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -136,31 +149,36 @@ class Table:
 
     def complete(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A full, checked copy of ``row``: unknown columns refused, missing nullable ones set to None."""
-        unknown = set(row) - self.by_name.keys()
-        if unknown:
-            raise RowError(f"{self.name}: unknown columns {sorted(unknown)}")
+        if not row.keys() <= self._names:
+            raise RowError(f"{self.name}: unknown columns {sorted(set(row) - self._names)}")
         full = {}
-        for column in self.columns:
-            value = row.get(column.name)
-            column.check(self.name, value)
-            full[column.name] = value
+        get = row.get
+        for name, python_type, nullable, is_int, column in self._plan:
+            value = get(name)
+            if type(value) is not python_type or (is_int and not INT64_MIN <= value <= INT64_MAX):
+                if not (value is None and nullable):
+                    column.check(self.name, value)
+            full[name] = value
         return full
 
     def check_values(self, values: Mapping[str, Any]) -> None:
         """Check a partial update: known, non-key columns with fitting values."""
+        by_name, key = self.by_name, self.key
         for name, value in values.items():
-            column = self.by_name.get(name)
+            column = by_name.get(name)
             if column is None:
                 raise RowError(f"{self.name}: unknown column {name!r}")
-            if name in self.key:
+            if name in key:
                 raise RowError(f"{self.name}: key column {name!r} cannot be patched")
-            column.check(self.name, value)
+            if type(value) is not column.python_type or column.python_type is int:
+                column.check(self.name, value)
 
     def check_key(self, key: tuple[Any, ...]) -> None:
         if type(key) is not tuple or len(key) != len(self.key):
             raise RowError(f"{self.name}: a key is a tuple of {len(self.key)} values {self.key}")
-        for name, value in zip(self.key, key):
-            self.by_name[name].check(self.name, value)
+        for column, value in zip(self._key_columns, key):
+            if type(value) is not column.python_type or column.python_type is int:
+                column.check(self.name, value)
 
 
 @attrs.frozen

@@ -16,22 +16,25 @@ from .changes import Change, Delete, Patch, Upsert
 from .errors import RowError
 from .schema import ViewSchema
 
-__all__ = ["ViewState", "Loader", "replay"]
+__all__ = ["ViewState", "Loader", "Finder", "replay"]
 
 Loader = Callable[[str, tuple[Any, ...]], "dict[str, Any] | None"]
+Finder = Callable[[str, Mapping[str, Any]], "list[dict[str, Any]]"]
 
 
 class ViewState:
     """Rows of one view keyed by primary key, with the change semantics every backend follows."""
 
-    __slots__ = ("schema", "rows", "dirty", "_load")
+    __slots__ = ("schema", "rows", "dirty", "_load", "_find", "_tables")
 
-    def __init__(self, schema: ViewSchema, load: Loader | None = None) -> None:
+    def __init__(self, schema: ViewSchema, load: Loader | None = None, find: Finder | None = None) -> None:
         self.schema = schema
         # rows[table][key] is the row, or None when the row is known to be absent (deleted or never made).
         self.rows: dict[str, dict[tuple[Any, ...], dict[str, Any] | None]] = {t.name: {} for t in schema.tables}
         self.dirty: dict[str, set[tuple[Any, ...]]] = {t.name: set() for t in schema.tables}
         self._load = load
+        self._find = find
+        self._tables = dict(schema.by_name)
 
     def _lookup(self, table: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
         rows = self.rows[table]
@@ -49,13 +52,41 @@ class ViewState:
         row = self._lookup(table, key)
         return None if row is None else MappingProxyType(row)
 
+    def find(self, table: str, where: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        schema_table = self._tables.get(table)
+        if schema_table is None:
+            raise RowError(f"the view has no table {table!r}")
+        for name in where:
+            if name not in schema_table.by_name:
+                raise RowError(f"{table}: unknown column {name!r}")
+            if not schema_table.searchable(name):
+                raise RowError(f"{table}.{name} is sensitive and not searchable (declare lookup=True)")
+        rows = self.rows[table]
+        if self._find is not None:
+            key_columns = schema_table.key
+            for row in self._find(table, where):
+                key = tuple([row[column] for column in key_columns])
+                if key not in rows:  # rows this batch already holds (or deleted) are judged below
+                    rows[key] = row
+        items = where.items()
+        found = [
+            (key, row) for key, row in rows.items()
+            if row is not None and all(row[name] == value for name, value in items)
+        ]
+        found.sort(key=lambda item: item[0])
+        return [MappingProxyType(row) for _, row in found]
+
     def apply(self, change: Change) -> None:
         kind = type(change)
-        table = self.schema.table(change.table)
+        if kind is not Upsert and kind is not Patch and kind is not Delete:
+            raise RowError(f"{change!r} is not an Upsert, Patch or Delete")
+        table = self._tables.get(change.table)
+        if table is None:
+            raise RowError(f"the view has no table {change.table!r}")
         name = table.name
         if kind is Upsert:
             row = table.complete(change.row)  # type: ignore[union-attr]
-            key = tuple(row[column] for column in table.key)
+            key = tuple([row[column] for column in table.key])
             self.rows[name][key] = row
         elif kind is Patch:
             key = change.key  # type: ignore[union-attr]
@@ -65,12 +96,10 @@ class ViewState:
             if current is None:
                 return
             self.rows[name][key] = {**current, **change.values}  # type: ignore[union-attr]
-        elif kind is Delete:
-            key = change.key  # type: ignore[union-attr]
+        else:  # Delete
+            key = change.key
             table.check_key(key)
             self.rows[name][key] = None
-        else:
-            raise RowError(f"{change!r} is not an Upsert, Patch or Delete")
         self.dirty[name].add(key)
 
     def apply_all(self, changes: Iterable[Change]) -> None:

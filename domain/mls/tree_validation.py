@@ -3,9 +3,9 @@
 ``validate_tree`` runs every check a joiner must make on a tree from a Welcome or GroupInfo: the
 root tree hash against the GroupContext, parent-hash validity of every parent node, each leaf's
 validity (signature over LeafNodeTBS bound to group id and leaf index, capabilities, credential
-types, optional lifetime), unmerged-leaf consistency, and uniqueness of encryption and signature
-keys. Each check is also available alone. Credential validation against an identity service is
-the application's job and is not done here.
+types, extension types listed once, optional lifetime), unmerged-leaf consistency, and
+uniqueness of encryption and signature keys. Each check is also available alone. Credential
+validation against an identity service is the application's job and is not done here.
 """
 
 from __future__ import annotations
@@ -84,10 +84,15 @@ def validate_leaf_node(
     caps = leaf.capabilities
     if leaf.credential.credential_type not in caps.credentials:
         raise LeafNodeValidationError(f"leaf {leaf_index}: credential type not listed in its capabilities")
+    seen: set[int] = set()
     for extension in leaf.extensions:
         kind = extension.extension_type
         if kind not in DEFAULT_EXTENSION_TYPES and kind not in caps.extensions:
             raise LeafNodeValidationError(f"leaf {leaf_index}: extension {kind} not listed in its capabilities")
+        if kind in seen:
+            # 13.4: no list of extensions holds two of one type.
+            raise LeafNodeValidationError(f"leaf {leaf_index}: extension type {kind} appears twice")
+        seen.add(kind)
     if required is not None:
         missing = [t for t in required.extension_types if t not in DEFAULT_EXTENSION_TYPES and t not in caps.extensions]
         missing += [t for t in required.proposal_types if t not in DEFAULT_PROPOSAL_TYPES and t not in caps.proposals]

@@ -292,9 +292,10 @@ def merge_update_path(
 ) -> RatchetTree:
     """Validate a received UpdatePath against ``tree`` (after the commit's proposals) and merge it.
 
-    Checks the leaf's source (commit) and signature, that its encryption key changed, the number
-    of path nodes and of ciphertexts per copath resolution (without ``excluded_leaves``), that
-    every path key is a valid HPKE key not already in the tree, and the leaf's parent hash (7.9.2).
+    Checks the leaf's source (commit) and signature, that its encryption key changed, that its
+    signature key is no other member's, the number of path nodes and of ciphertexts per copath
+    resolution (without ``excluded_leaves``), that every path key is a valid HPKE key not already
+    in the tree, and the leaf's parent hash (7.9.2).
     """
     if not 0 <= sender < tree.n_leaves:
         raise UpdatePathError(f"sender leaf {sender} lies outside the tree")
@@ -305,6 +306,11 @@ def merge_update_path(
     current = tree.nodes[2 * sender]
     if current is not None and current.encryption_key == leaf.encryption_key:
         raise UpdatePathError("the committer's leaf encryption key did not change")
+    # 7.3: signature keys are unique among members; the new leaf may carry a new one.
+    if current is None or leaf.signature_key != current.signature_key:
+        for index, other in tree.leaves():
+            if index != sender and other.signature_key == leaf.signature_key:
+                raise DuplicateKeyError(f"the UpdatePath leaf reuses the signature key of leaf {index}")
     filtered = tree.filtered_path(sender)
     if len(update_path.nodes) != len(filtered):
         raise PathLengthMismatch(

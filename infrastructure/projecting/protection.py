@@ -1,17 +1,18 @@
-"""Encryption of a view's sensitive columns at rest: AES-256-GCM cells and HMAC blind indexes (ARCHITECTURE 3).
+"""Encryption of a view's sensitive columns at rest: one AES-256-GCM box per row, HMAC blind indexes (ARCHITECTURE 3).
 
 Keys come from the store's 32-byte encryption key through HKDF-SHA256 with a label of their own
 (``mlsgroup.projections.cells.v1``), so a view never holds the store key and its ciphertexts are
-unrelated to the event records. HKDF yields two keys: one AES-GCM key for cells, one HMAC key for
-blind indexes.
+unrelated to the event records. HKDF yields two keys: one AES-GCM key, one HMAC key for blind
+indexes.
 
-A sensitive cell is stored as ``0x01 || nonce (12) || ciphertext || tag (16)``; the associated
-data names the view, table and column and the row's stored primary key, so a cell cannot be moved
-to another row or column unnoticed. ``None`` stays SQL NULL. A sensitive column that is part of the
-key or declared ``lookup`` also gets a ``<name>__idx`` column holding HMAC-SHA256(view, table,
-column, value) truncated to 16 bytes: deterministic, so primary keys and equality filters work,
-and it reveals only which cells are equal. Without an encryption key every column is stored in
-clear and no index columns exist.
+With a key, the sensitive columns of a row are not stored as columns: their values (type-tagged,
+length-prefixed, None included) are sealed together in the ``__sealed`` column as
+``0x01 || nonce (12) || ciphertext || tag (16)``. The associated data names the view and table and
+carries the row's stored primary key, so a box cannot be moved to another row unnoticed. A
+sensitive column that is part of the key or declared ``lookup`` also gets a ``<name>__idx``
+column holding HMAC-SHA256(view, table, column, value) truncated to 16 bytes: deterministic, so
+primary keys and equality filters work, revealing only which values are equal. Without an
+encryption key every column is stored in clear under its own name.
 """
 
 from __future__ import annotations
@@ -31,14 +32,17 @@ from mlsgroup.projections import BOOL, INT, TEXT, ColumnType, Table
 
 from .errors import ViewDecryptionError
 
-__all__ = ["CellKeys", "TableCodec", "INDEX_SUFFIX", "derive_cell_keys"]
+__all__ = ["CellKeys", "TableCodec", "INDEX_SUFFIX", "SEALED_COLUMN", "derive_cell_keys"]
 
 INDEX_SUFFIX = "__idx"
+SEALED_COLUMN = "__sealed"
 HKDF_LABEL = b"mlsgroup.projections.cells.v1"
 _NONCE = 12
 _FORMAT = b"\x01"
 _INDEX_SIZE = 16
 _I64 = struct.Struct(">q")
+_U32 = struct.Struct(">I")
+_PRESENT = b"\x01"
 
 
 class CellKeys:
@@ -73,7 +77,11 @@ def _to_bytes(kind: ColumnType) -> Callable[[Any], bytes]:
         return lambda value: value.encode("utf-8")
     if kind is BOOL:
         return lambda value: b"\x01" if value else b"\x00"
-    return bytes
+    return _same
+
+
+def _same(value: bytes) -> bytes:
+    return value
 
 
 def _from_bytes(kind: ColumnType) -> Callable[[bytes], Any]:
@@ -88,20 +96,23 @@ def _from_bytes(kind: ColumnType) -> Callable[[bytes], Any]:
 
 def _key_part(value: Any) -> bytes:
     """A typed, unambiguous encoding of one stored key value, for associated data."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is bytes:
+        return b"y" + len(value).to_bytes(4, "big") + value
+    if kind is bool:
         return b"b" + (b"\x01" if value else b"\x00")
-    if isinstance(value, int):
+    if kind is int:
         return b"i" + _I64.pack(value)
-    if isinstance(value, str):
-        return b"s" + value.encode("utf-8")
-    return b"y" + bytes(value)
+    data = str(value).encode("utf-8")
+    return b"s" + len(data).to_bytes(4, "big") + data
 
 
 class TableCodec:
-    """Turns a table's rows into stored tuples (encrypting sensitive cells) and back.
+    """Turns a table's rows into stored tuples (sealing sensitive cells) and back.
 
-    ``stored_columns`` lists the storage columns in order: every column, then one ``__idx``
-    column per blind-indexed column. ``stored_key`` names the storage columns of the primary key.
+    ``stored_columns`` lists the storage columns in order: the clear columns, then ``__sealed``
+    and one ``__idx`` column per blind-indexed column when protected. ``stored_key`` names the
+    storage columns of the primary key.
     """
 
     def __init__(self, view_name: str, table: Table, keys: CellKeys | None) -> None:
@@ -110,97 +121,123 @@ class TableCodec:
         columns = table.columns
         self.column_names = tuple(c.name for c in columns)
         protected = keys is not None
-        self.encrypted = tuple(i for i, c in enumerate(columns) if protected and c.sensitive)
-        indexed = [c for c in columns if protected and c.sensitive and (c.lookup or c.name in table.key)]
-        self.indexed = tuple(self.column_names.index(c.name) for c in indexed)
-        self.stored_columns = self.column_names + tuple(c.name + INDEX_SUFFIX for c in indexed)
-        self.stored_types: tuple[ColumnType | None, ...] = tuple(
-            None if i in self.encrypted else c.type for i, c in enumerate(columns)
-        ) + tuple(None for _ in indexed)  # None: raw bytes (ciphertext or index)
+        sealed = [c for c in columns if protected and c.sensitive]
+        indexed = [c for c in sealed if c.lookup or c.name in table.key]
+        clear = [c for c in columns if c not in sealed]
+        self.encrypted = bool(sealed)
+        self._clear_names = tuple(c.name for c in clear)
+        self._sealed_names = tuple(c.name for c in sealed)
+        self._sealed_encoders = tuple(_to_bytes(c.type) for c in sealed)
+        self._sealed_decoders = tuple(_from_bytes(c.type) for c in sealed)
+        self._sealed_plan = tuple(zip(self._sealed_names, self._sealed_encoders))
+        self._indexed_names = tuple(c.name for c in indexed)
         self._index_of = {c.name: c.name + INDEX_SUFFIX for c in indexed}
+        extra = (SEALED_COLUMN,) if sealed else ()
+        self.stored_columns = self._clear_names + extra + tuple(self._index_of[c.name] for c in indexed)
+        self.stored_types: tuple[ColumnType | None, ...] = (
+            tuple(c.type for c in clear) + tuple(None for _ in extra) + tuple(None for _ in indexed)
+        )  # None: raw bytes (a sealed box or an index)
         self.stored_key = tuple(self._index_of.get(name, name) for name in table.key)
         self.stored_key_positions = tuple(self.stored_columns.index(name) for name in self.stored_key)
-        self._bools = tuple(i for i, c in enumerate(columns) if c.type is BOOL and i not in self.encrypted)
-        self._encode = {i: _to_bytes(columns[i].type) for i in (*self.encrypted, *self.indexed)}
-        self._decode = {i: _from_bytes(columns[i].type) for i in self.encrypted}
+        self.nullable_stored = frozenset(
+            stored for stored in self.stored_columns
+            if stored == SEALED_COLUMN or table.by_name[stored.split("__", 1)[0]].nullable
+        )
+        self._bools = tuple(i for i, c in enumerate(clear) if c.type is BOOL)
         prefix = _length_prefixed(view_name.encode(), table.name.encode())
-        self._aad_prefix = {i: b"mlsgroup.view.cell.v1" + prefix + _length_prefixed(columns[i].name.encode())
-                            for i in self.encrypted}
-        self._index_macs = (
-            {i: hmac.new(keys.index_key, b"mlsgroup.view.index.v1" + prefix + _length_prefixed(columns[i].name.encode()),
-                         hashlib.sha256) for i in self.indexed}
-            if keys is not None else {}
-        )
-        self._key_sources = tuple(
-            (True, self.column_names.index(name)) if name in self._index_of else (False, self.column_names.index(name))
-            for name in table.key
-        )
+        self._aad_prefix = b"mlsgroup.view.row.v1" + prefix
+        self._index_macs = {
+            c.name: (
+                hmac.new(keys.index_key, b"mlsgroup.view.index.v1" + prefix + _length_prefixed(c.name.encode()),
+                         hashlib.sha256),
+                _to_bytes(c.type),
+            )
+            for c in indexed
+        } if keys is not None else {}
+        self._key_is_indexed = tuple(name in self._index_of for name in table.key)
 
-    @property
-    def is_plain(self) -> bool:
-        return not self.encrypted
-
-    def blind_index(self, position: int, value: Any) -> bytes:
-        mac = self._index_macs[position].copy()
-        mac.update(self._encode[position](value))
+    def blind_index(self, name: str, value: Any) -> bytes:
+        mac, encode = self._index_macs[name]
+        mac = mac.copy()
+        mac.update(encode(value))
         return mac.digest()[:_INDEX_SIZE]
 
     def storage_filter(self, name: str, value: Any) -> tuple[str, Any]:
         """The storage column and value an equality filter on column ``name`` compares."""
         index_column = self._index_of.get(name)
         if index_column is not None:
-            return index_column, None if value is None else self.blind_index(self.column_names.index(name), value)
+            return index_column, None if value is None else self.blind_index(name, value)
         return name, value
-
-    def _aad(self, position: int, stored_key: Sequence[Any]) -> bytes:
-        return self._aad_prefix[position] + b"".join(_key_part(v) for v in stored_key)
 
     def encode_key(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
         """The stored form of a primary key (blind indexes in place of sensitive values)."""
         if not self._index_macs:
             return key
         return tuple(
-            self.blind_index(position, value) if is_indexed else value
-            for (is_indexed, position), value in zip(self._key_sources, key)
+            self.blind_index(name, value) if is_indexed else value
+            for name, is_indexed, value in zip(self.table.key, self._key_is_indexed, key)
         )
 
     def encode_row(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        values = [row[name] for name in self.column_names]
         if not self.encrypted:
-            return tuple(values)
-        indexes = [self.blind_index(i, values[i]) if values[i] is not None else None for i in self.indexed]
-        stored_key = [
-            indexes[self.indexed.index(position)] if is_indexed else values[position]
-            for is_indexed, position in self._key_sources
-        ]
-        aead = self._aead
-        for i in self.encrypted:
-            value = values[i]
-            if value is not None:
-                nonce = os.urandom(_NONCE)
-                values[i] = _FORMAT + nonce + aead.encrypt(nonce, self._encode[i](value), self._aad(i, stored_key))
-        return (*values, *indexes)
+            return tuple([row[name] for name in self.column_names])
+        if self._index_macs:
+            stored_key = self.encode_key(tuple([row[name] for name in self.table.key]))
+        else:
+            stored_key = [row[name] for name in self.table.key]
+        aad = self._aad_prefix + b"".join([_key_part(value) for value in stored_key])
+        parts = []
+        append = parts.append
+        for name, encode in self._sealed_plan:
+            value = row[name]
+            if value is None:
+                append(b"\x00")
+            else:
+                data = encode(value)
+                append(_PRESENT + _U32.pack(len(data)) + data)
+        nonce = os.urandom(_NONCE)
+        box = _FORMAT + nonce + self._aead.encrypt(nonce, b"".join(parts), aad)  # type: ignore[union-attr]
+        clear = [row[name] for name in self._clear_names]
+        clear.append(box)
+        for name in self._indexed_names:
+            value = row[name]
+            clear.append(None if value is None else self.blind_index(name, value))
+        return tuple(clear)
 
     def decode_row(self, stored: Sequence[Any]) -> dict[str, Any]:
-        values = list(stored[: len(self.column_names)])
+        clear_count = len(self._clear_names)
+        row = dict(zip(self._clear_names, stored[:clear_count]))
         for i in self._bools:
-            if values[i] is not None:
-                values[i] = bool(values[i])
+            name = self._clear_names[i]
+            if row[name] is not None:
+                row[name] = bool(row[name])
         if self.encrypted:
-            stored_key = [stored[p] for p in self.stored_key_positions]
-            for i in self.encrypted:
-                cell = values[i]
-                if cell is None:
-                    continue
-                cell = bytes(cell)
-                if len(cell) < 1 + _NONCE + 16 or cell[:1] != _FORMAT:
-                    raise ViewDecryptionError(f"{self.table.name}.{self.column_names[i]}: malformed encrypted cell")
-                try:
-                    plain = self._aead.decrypt(cell[1 : 1 + _NONCE], cell[1 + _NONCE :], self._aad(i, stored_key))
-                except InvalidTag:
-                    raise ViewDecryptionError(
-                        f"{self.table.name}.{self.column_names[i]}: cell failed authentication"
-                    ) from None
-                values[i] = self._decode[i](plain)
-        return dict(zip(self.column_names, values))
+            key_aad = b"".join([_key_part(stored[p]) for p in self.stored_key_positions])
+            plain = self._open(stored[clear_count], self._aad_prefix + key_aad)
+            offset = 0
+            try:
+                for name, decode in zip(self._sealed_names, self._sealed_decoders):
+                    present = plain[offset]
+                    offset += 1
+                    if present == 0:
+                        row[name] = None
+                        continue
+                    size = int.from_bytes(plain[offset : offset + 4], "big")
+                    row[name] = decode(plain[offset + 4 : offset + 4 + size])
+                    offset += 4 + size
+            except (IndexError, ValueError, struct.error):
+                raise ViewDecryptionError(f"{self.table.name}: malformed sealed cells") from None
+        return {name: row[name] for name in self.column_names}
 
+    def _open(self, box: Any, aad: bytes) -> bytes:
+        if box is None:
+            raise ViewDecryptionError(f"{self.table.name}: sealed cells are missing")
+        box = bytes(box)
+        if len(box) < 1 + _NONCE + 16 or box[:1] != _FORMAT:
+            raise ViewDecryptionError(f"{self.table.name}: malformed sealed cells")
+        try:
+            return self._aead.decrypt(box[1 : 1 + _NONCE], box[1 + _NONCE :], aad)  # type: ignore[union-attr]
+        except InvalidTag:
+            raise ViewDecryptionError(
+                f"{self.table.name}: sealed cells failed authentication (wrong key or tampered file)"
+            ) from None

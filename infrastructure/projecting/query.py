@@ -18,7 +18,7 @@ from mlsgroup.projections import RowError, Table, ViewSchema
 
 from .errors import ViewQueryError
 
-__all__ = ["Query", "build_query", "run_in_memory", "RANGE_OPERATORS"]
+__all__ = ["Query", "OneOf", "build_query", "run_in_memory", "RANGE_OPERATORS"]
 
 RANGE_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
@@ -26,6 +26,13 @@ RANGE_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
+
+
+@attrs.frozen
+class OneOf:
+    """A ``where`` value matching any of ``values`` (SQL ``IN``); e.g. the messages of several groups."""
+
+    values: tuple[Any, ...] = attrs.field(converter=tuple)
 
 
 @attrs.frozen
@@ -62,11 +69,13 @@ def build_query(
         _column(table, name)
         if not table.searchable(name):
             raise ViewQueryError(f"{table.name}.{name} is sensitive and not searchable (declare lookup=True)")
-        if value is not None:
-            try:
-                table.by_name[name].check(table.name, value)
-            except RowError as exc:
-                raise ViewQueryError(str(exc)) from None
+        candidates = value.values if isinstance(value, OneOf) else (value,)
+        for candidate in candidates:
+            if candidate is not None:
+                try:
+                    table.by_name[name].check(table.name, candidate)
+                except RowError as exc:
+                    raise ViewQueryError(str(exc)) from None
         equal.append((name, value))
     checked_ranges = []
     for item in ranges:
@@ -98,6 +107,12 @@ def build_query(
     return Query(table, tuple(equal), tuple(checked_ranges), tuple(order), limit)
 
 
+def _matches(cell: Any, value: Any) -> bool:
+    if isinstance(value, OneOf):
+        return any(_matches(cell, candidate) for candidate in value.values)
+    return cell is None if value is None else cell == value
+
+
 def _sort_key(name: str) -> Callable[[dict[str, Any]], tuple[bool, Any]]:
     return lambda row: (row[name] is not None, row[name])
 
@@ -108,7 +123,7 @@ def run_in_memory(
     """Answer ``query`` over plain rows (the in-memory store), with the SQL backends' semantics."""
     selected = []
     for row in rows:
-        if any(row[name] != value if value is not None else row[name] is not None for name, value in query.equal):
+        if not all(_matches(row[name], value) for name, value in query.equal):
             continue
         if any(row[name] is None or not RANGE_OPERATORS[op](row[name], value) for name, op, value in query.ranges):
             continue

@@ -21,7 +21,7 @@ from mlsgroup.projections import BOOL, BYTES, INT, TEXT, ColumnType, View, ViewS
 
 from .errors import ProjectionError, ViewConflict
 from .protection import CellKeys, TableCodec
-from .query import Query
+from .query import OneOf, Query
 
 __all__ = ["Dialect", "TableSql", "SqlViewStore", "SqlBatch"]
 
@@ -65,19 +65,18 @@ class TableSql:
         q, p = dialect.quote, dialect.placeholder
         self.name = dialect.qualified(f"{view_name}_{codec.table.name}")
         self.raw_name = f"{view_name}_{codec.table.name}"
-        nullable = {c.name for c in codec.table.columns if c.nullable}
         column_defs = []
         for name, kind in zip(codec.stored_columns, codec.stored_types):
-            base = name.split("__", 1)[0]
-            null = "" if base in nullable else " NOT NULL"
+            null = "" if name in codec.nullable_stored else " NOT NULL"
             column_defs.append(f"{q(name)} {dialect.types[kind]}{null}")
         key = ", ".join(q(name) for name in codec.stored_key)
-        self.create = [f"CREATE TABLE IF NOT EXISTS {self.name} ({', '.join(column_defs)}, PRIMARY KEY ({key}))"]
+        self.create = f"CREATE TABLE IF NOT EXISTS {self.name} ({', '.join(column_defs)}, PRIMARY KEY ({key}))"
+        self.create_indexes = []
         for number, index in enumerate(codec.table.indexes):
             columns = ", ".join(q(codec.storage_filter(name, None)[0]) for name in index)
             index_name = dialect.qualified(f"{self.raw_name}_i{number}")
-            unqualified = index_name.rsplit(".", 1)[-1]
-            self.create.append(f"CREATE INDEX IF NOT EXISTS {unqualified} ON {self.name} ({columns})")
+            unqualified = index_name.rsplit(".", 1)[-1]  # an index always lives in its table's schema
+            self.create_indexes.append(f"CREATE INDEX IF NOT EXISTS {unqualified} ON {self.name} ({columns})")
         self.drop = f"DROP TABLE IF EXISTS {self.name}"
         columns = ", ".join(q(name) for name in codec.stored_columns)
         self.columns = columns
@@ -96,6 +95,17 @@ class TableSql:
         conditions: list[str] = []
         params: list[Any] = []
         for name, value in query.equal:
+            if isinstance(value, OneOf):
+                options = []
+                for candidate in value.values:
+                    column, stored = self.codec.storage_filter(name, candidate)
+                    if stored is None:
+                        options.append(f"{q(column)} IS NULL")
+                    else:
+                        options.append(f"{q(column)} = {p}")
+                        params.append(stored)
+                conditions.append(f"({' OR '.join(options)})" if options else "1 = 0")
+                continue
             column, stored = self.codec.storage_filter(name, value)
             if stored is None:
                 conditions.append(f"{q(column)} IS NULL")
@@ -142,6 +152,13 @@ class SqlBatch:
         self._cursor.execute(table_sql.select_key, table_sql.codec.encode_key(key))
         row = self._cursor.fetchone()
         return None if row is None else table_sql.codec.decode_row(row)
+
+    def find(self, table: str, where: Mapping[str, Any]) -> list[dict[str, Any]]:
+        table_sql = self._store.tables[table]
+        statement, params = table_sql.select(Query(table_sql.codec.table, tuple(where.items())))
+        self._cursor.execute(statement, params)
+        decode = table_sql.codec.decode_row
+        return [decode(row) for row in self._cursor.fetchall()]
 
     def flush(self, state: ViewState) -> None:
         cursor = self._cursor
@@ -213,16 +230,33 @@ class SqlViewStore(ABC):
             cursor.execute(f"SELECT fingerprint, tables FROM {self.meta_table} WHERE name = {p}", (self.view.name,))
             found = cursor.fetchone()
             if found is not None and found[0] == self.fingerprint:
+                self._create_indexes(cursor)  # a rebuild interrupted before its indexes were made
                 return False
             old_tables = found[1].split(",") if found is not None and found[1] else []
             self._reset(cursor, application_name, old_tables)
+            self._create_indexes(cursor)
             return True
 
-    def reset(self, application_name: str) -> None:
-        """Drop every row and the tracking position of the view (a rebuild starts from here)."""
+    def reset(self, application_name: str, *, indexes: bool = True) -> None:
+        """Drop every row and the tracking position of the view (a rebuild starts from here).
+
+        ``indexes=False`` leaves the secondary indexes out: a rebuild fills the tables faster
+        without them and calls :meth:`create_indexes` at the end.
+        """
         with self._write() as cursor:
             cursor.execute(self.meta_create)
             self._reset(cursor, application_name, [])
+            if indexes:
+                self._create_indexes(cursor)
+
+    def create_indexes(self) -> None:
+        with self._write() as cursor:
+            self._create_indexes(cursor)
+
+    def _create_indexes(self, cursor: Any) -> None:
+        for table_sql in self.tables.values():
+            for statement in table_sql.create_indexes:
+                cursor.execute(statement)
 
     def _reset(self, cursor: Any, application_name: str, old_tables: Sequence[str]) -> None:
         p = self.dialect.placeholder
@@ -230,8 +264,7 @@ class SqlViewStore(ABC):
             cursor.execute(f"DROP TABLE IF EXISTS {self.dialect.qualified(raw)}")
         for table_sql in self.tables.values():
             cursor.execute(table_sql.drop)
-            for statement in table_sql.create:
-                cursor.execute(statement)
+            cursor.execute(table_sql.create)
         cursor.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = {p}", (application_name,))
         cursor.execute(f"DELETE FROM {self.meta_table} WHERE name = {p}", (self.view.name,))
         tables = ",".join(t.raw_name for t in self.tables.values())

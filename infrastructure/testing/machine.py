@@ -24,7 +24,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from mlsgroup.domain import MAX_GROUP_SIZE, MembershipState, MetadataField, PermissionUpdateType, Preset, errors
 
 from . import checks, strategies
-from .model import DENY, SUPER, GroupModel, Kind, option_word, policy_key
+from .model import GroupModel, Kind, option_word, policy_key
 from .phantoms import phantom_inboxes
 
 __all__ = ["GroupMachine", "make_machine", "NetworkFactory", "StoreFactory"]
@@ -149,10 +149,9 @@ class GroupMachine(RuleBasedStateMachine):
         )
         model = GroupModel(group.group_id, Kind.GROUP, self.inboxes[creator], preset, name)
         self.models.append(model)
-        if others:
-            model.add(others)
-            model.catch_up(self.inboxes[creator])
-            model.rotated.add(self.inboxes[creator])
+        # Creation always commits once: the invitees, and the creator's sequence id off its placeholder.
+        model.add(others)
+        model.catch_up(self.inboxes[creator])
         return len(self.models) - 1
 
     @precondition(lambda self: len(self.models) < MAX_GROUPS)
@@ -174,7 +173,6 @@ class GroupMachine(RuleBasedStateMachine):
         self.models.append(model)
         model.add([peer_inbox])
         model.catch_up(inbox)
-        model.rotated.add(inbox)
         if dm.dm_peer_inbox_id != peer_inbox:
             raise AssertionError(f"DM of client {creator}: dm_peer_inbox_id is {dm.dm_peer_inbox_id!r}, expected {peer_inbox!r}")
         return len(self.models) - 1
@@ -259,18 +257,18 @@ class GroupMachine(RuleBasedStateMachine):
         self._settle_leavers(actor, model)
 
     # -- membership ------------------------------------------------------------------------------
-    @rule(actor=clients, group=groups, targets=st.lists(clients, min_size=1, max_size=3, unique=True))
-    def add_members(self, actor: int, group: int, targets: list[int]) -> None:
+    @rule(actor=clients, group=groups, subjects=st.lists(clients, min_size=1, max_size=3, unique=True))
+    def add_members(self, actor: int, group: int, subjects: list[int]) -> None:
         model = self.models[group]
         if not self._ensure_current(actor, model):
-            self._unusable(actor, model, "add_members", lambda g: g.add_members([self.inboxes[t] for t in targets]))
+            self._unusable(actor, model, "add_members", lambda g: g.add_members([self.inboxes[t] for t in subjects]))
             return
         inbox = self.inboxes[actor]
         # A member already added needs nothing; an ex-member is re-added only once its client saw the
         # removal and has no welcome waiting, so the model knows which welcome it processes.
         wanted = [
             self.inboxes[t]
-            for t in targets
+            for t in subjects
             if not model.pending_welcomes.get(self.inboxes[t])
             and ((copy := model.local(self.inboxes[t])) is None or copy.inactive or self.inboxes[t] in model.latest.members)
         ]
@@ -280,7 +278,7 @@ class GroupMachine(RuleBasedStateMachine):
         handle = self._handle(actor, model)
         new = [t for t in wanted if t not in model.latest.members]
         snapshot = model.latest
-        allowed = all(snapshot.allows("add_member", inbox) for _ in new) if model.kind is Kind.GROUP else False
+        allowed = model.kind is Kind.GROUP and snapshot.allows("add_member", inbox)
         what = f"{self._who(actor, model)} add_members({[i[:8] for i in wanted]})"
         if not new:
             # Nothing to add: no commit (libxmtp "Member already added"); a local permission pre-check may refuse.
@@ -299,7 +297,6 @@ class GroupMachine(RuleBasedStateMachine):
             model.add(new)
         self._after_own_commit(actor, model)
 
-    @precondition(lambda self: bool(self.models))
     @rule(actor=clients, group=groups)
     def add_past_limit(self, actor: int, group: int) -> None:
         """Adding enough registered inboxes to pass MAX_GROUP_SIZE raises UserLimitExceeded and changes nothing."""
@@ -315,15 +312,15 @@ class GroupMachine(RuleBasedStateMachine):
         if after.epoch != before or len(after.members()) != len(model.latest.members):
             raise AssertionError("a refused add past MAX_GROUP_SIZE changed the group")
 
-    @rule(actor=clients, group=groups, targets=st.lists(clients, min_size=1, max_size=2, unique=True))
-    def remove_members(self, actor: int, group: int, targets: list[int]) -> None:
+    @rule(actor=clients, group=groups, subjects=st.lists(clients, min_size=1, max_size=2, unique=True))
+    def remove_members(self, actor: int, group: int, subjects: list[int]) -> None:
         model = self.models[group]
         if not self._ensure_current(actor, model):
-            self._unusable(actor, model, "remove_members", lambda g: g.remove_members([self.inboxes[t] for t in targets]))
+            self._unusable(actor, model, "remove_members", lambda g: g.remove_members([self.inboxes[t] for t in subjects]))
             return
         inbox = self.inboxes[actor]
         snapshot = model.latest
-        removed = [self.inboxes[t] for t in targets if self.inboxes[t] in snapshot.members and t != actor]
+        removed = [self.inboxes[t] for t in subjects if self.inboxes[t] in snapshot.members and t != actor]
         if not removed:
             event("remove_members: no eligible target")
             return
@@ -352,9 +349,6 @@ class GroupMachine(RuleBasedStateMachine):
             return
         if not copy.inactive and not model.is_current(inbox):
             self._sync(actor, model)
-        if inbox in model.pending_leavers:
-            event("leave: already pending")
-            return
         handle = self._handle(actor, model)
         snapshot = model.latest
         what = f"{self._who(actor, model)} leave"
@@ -366,10 +360,19 @@ class GroupMachine(RuleBasedStateMachine):
             checks.expect_error(errors.DmLeaveForbidden, what, handle.leave)
         elif inbox in snapshot.super_admins:
             checks.expect_error(errors.SuperAdminLeaveForbidden, what, handle.leave)
+        elif inbox in model.pending_leavers:
+            # Already pending: libxmtp sends nothing and reports success.
+            checks.expect_success(what, handle.leave)
         else:
             checks.expect_success(what, handle.leave)
+            if inbox not in model.rotated:
+                # The request is a message, so a member that never rotated its key does so first.
+                model.commit()
+                model.rotated.add(inbox)
             model.request_leave(inbox)
             model.catch_up(inbox)
+            self._settle_leavers(actor, model)
+        if model.is_current(inbox) and inbox in model.pending_leavers:
             state = self._handle(actor, model).membership_state
             if state is not MembershipState.PENDING_REMOVE:
                 raise AssertionError(f"{what}: membership_state is {state}, expected PENDING_REMOVE")
@@ -417,13 +420,13 @@ class GroupMachine(RuleBasedStateMachine):
         model.commit()
         self._after_own_commit(actor, model)
 
-    @rule(actor=clients, group=groups, change=st.sampled_from(_ADMIN_CHANGES), target=clients)
-    def change_admins(self, actor: int, group: int, change: str, target: int) -> None:
+    @rule(actor=clients, group=groups, change=st.sampled_from(_ADMIN_CHANGES), member=clients)
+    def change_admins(self, actor: int, group: int, change: str, member: int) -> None:
         model = self.models[group]
         if not self._ensure_current(actor, model):
-            self._unusable(actor, model, change, lambda g: getattr(g, change)(self.inboxes[target]))
+            self._unusable(actor, model, change, lambda g: getattr(g, change)(self.inboxes[member]))
             return
-        inbox, subject = self.inboxes[actor], self.inboxes[target]
+        inbox, subject = self.inboxes[actor], self.inboxes[member]
         snapshot = model.latest
         handle = self._handle(actor, model)
         what = f"{self._who(actor, model)} {change}({subject[:8]})"
@@ -512,6 +515,8 @@ class GroupMachine(RuleBasedStateMachine):
                 else:
                     snapshot = model.view(inbox)
                     checks.check_view(who, group, snapshot, model)
+                    if inbox in model.pending_leavers and group.membership_state is not MembershipState.PENDING_REMOVE:
+                        raise AssertionError(f"{who}: asked to leave but its membership_state is {group.membership_state}")
                     key = (model.group_id, snapshot.epoch)
                     authenticator = bytes(group.epoch_authenticator)
                     if self.authenticators.setdefault(key, authenticator) != authenticator:

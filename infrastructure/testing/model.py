@@ -188,7 +188,9 @@ class GroupModel:
         self.locals: dict[str, LocalCopy] = {creator: LocalCopy([[0, 1]])}
         self.pending_welcomes: dict[str, list[int]] = {}
         self.pending_leavers: set[str] = set()
-        self.rotated: set[str] = set()
+        # Members whose leaf key counts as fresh: the creator, and anyone whose non-message intent was
+        # queued since it joined; the others rotate their key before their first message (libxmtp 6).
+        self.rotated: set[str] = {creator}
 
     # -- the truth -------------------------------------------------------------------------------
     @property

@@ -76,7 +76,11 @@ _UPDATE_KEYS = {
     PermissionUpdateType.REMOVE_ADMIN: "remove_admin",
 }
 
-METADATA_KEYS = [f.value for f in MetadataField] + ["custom_field", "_private_field"]
+# Half the time a key without a policy in the presets (the "_" rule and the admin default apply).
+METADATA_KEYS = st.one_of(
+    st.sampled_from([f.value for f in MetadataField.supported()]),
+    st.sampled_from([MetadataField.COMMIT_LOG_SIGNER.value, "_private_field", "custom_field"]),
+)
 VALUES = st.one_of(
     st.text(max_size=6),
     st.sampled_from(["x" * 101, "y" * 1001, "z" * 2049, "w" * 8193]),
@@ -125,6 +129,9 @@ class GroupRules(RuleBasedStateMachine):
         if word == ADMIN:
             return inbox in self.admins or inbox in self.supers
         return inbox in self.supers
+
+    def level(self, inbox: str) -> str:
+        return "super admin" if inbox in self.supers else "admin" if inbox in self.admins else "member"
 
     def who(self, actor: str | Role) -> str:
         if isinstance(actor, str):
@@ -196,6 +203,9 @@ class GroupRules(RuleBasedStateMachine):
             self.supers = [creator]
             self.dm_members = None
             self.attributes = {"group_name": "", "description": "", "group_image_url_square": "", "app_data": ""}
+            # The creator adds ``other`` and makes them an admin, as a client would.
+            assert self.add(creator, [other]) == [other]
+            assert self.change_admins(creator, other, super_list=False, add=True, via_client=True)
         return multiple(creator, other)
 
     @initialize(target=privileged)
@@ -203,12 +213,8 @@ class GroupRules(RuleBasedStateMachine):
         return CREATOR
 
     # Inboxes that have been members or promoted, current members by rank, and anyone at all.
-    actors = st.one_of(
-        inboxes,
-        privileged,
-        st.builds(Role, st.sampled_from(["super", "admin", "member"]), st.integers(0, 9)),
-        st.sampled_from(POOL),
-    )
+    roles = st.builds(Role, st.sampled_from(["super", "admin", "member"]), st.integers(0, 9))
+    actors = st.one_of(roles, inboxes, roles, privileged, st.sampled_from(POOL))
 
     # -- membership -------------------------------------------------------------------------------
 
@@ -313,7 +319,7 @@ class GroupRules(RuleBasedStateMachine):
 
     # -- metadata ---------------------------------------------------------------------------------
 
-    @rule(actor=actors, key=st.sampled_from(METADATA_KEYS), value=VALUES, via_client=st.booleans())
+    @rule(actor=actors, key=METADATA_KEYS, value=VALUES, via_client=st.booleans())
     def update_metadata(self, actor, key, value, via_client):
         actor = self.who(actor)
         limit = length_limit(key)
@@ -333,6 +339,8 @@ class GroupRules(RuleBasedStateMachine):
         changed = self.attributes.get(key) != value
         allowed = not changed or self.level_allows(self.metadata_word(key), actor)
         expected = self.rejection(actor, allowed, too_long=too_long and changed)
+        if expected is Violation.INSUFFICIENT_PERMISSIONS and key not in self.metadata_policy:
+            event(f"metadata: no policy for {key[0] == '_' and '_' or ''}key refuses a {self.level(actor)}")
         mutable = self.state.mutable_metadata.with_attribute(key, value)
         self.expect(self.submit(commit(self.state, actor, mutable=mutable)), expected)
         if expected is None:
@@ -396,7 +404,7 @@ class GroupRules(RuleBasedStateMachine):
         actor=actors,
         update=st.sampled_from(list(PermissionUpdateType)),
         option=st.sampled_from(list(PermissionPolicyOption)),
-        key=st.sampled_from(METADATA_KEYS),
+        key=METADATA_KEYS,
         via_client=st.booleans(),
     )
     def update_permission(self, actor, update, option, key, via_client):
@@ -468,5 +476,5 @@ class GroupRules(RuleBasedStateMachine):
         assert len(self.state.member_inboxes()) <= MAX_GROUP_SIZE
 
 
-GroupRules.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
+GroupRules.TestCase.settings = settings(max_examples=150, stateful_step_count=30, deadline=None)
 TestGroupRules = GroupRules.TestCase

@@ -4,12 +4,13 @@ transcript hashes, key schedule, confirmation tag and the Welcome for added memb
 ``commit`` returns a ``StagedCommit``; the epoch advances only when the caller merges it with
 ``merge_commit``. Pending proposals received in this epoch are covered by reference (our own
 Updates and Removes of ourselves excepted, and for a leaf named twice the Remove or the latest
-Update wins); the caller's adds, removes, extensions and PSKs follow by value.
+Update wins; a proposal that would make the list invalid, or a PSK we do not hold, is left out);
+the caller's adds, removes, extensions and PSKs follow by value.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional, Sequence, Union
+from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from ..commits import Commit, ProposalRef
 from ..codec import encode_opaque
@@ -19,10 +20,11 @@ from ..framing import AuthenticatedContent, FramedContentAuthData, SenderMember
 from ..group_context import GroupContext
 from ..key_packages import KeyPackage
 from ..proposals import Add, GroupContextExtensions, PreSharedKey, PreSharedKeyID, ExternalPsk, Proposal, Remove
+from ..tree_errors import InvalidProposalTarget, TreeValidationError
 from ..treekem import create_update_path
 from .effects import commit_effect
 from .epoch_transition import next_epoch, next_state
-from .errors import InvalidCommitRequest
+from .errors import InvalidCommitRequest, InvalidProposal, KeyPackageValidationError, PskNotFound
 from .key_package_bundles import decode_key_package_message
 from .outputs import StagedCommit
 from .proposals import ProposalEntry, apply_proposals
@@ -107,6 +109,35 @@ def _pending_entries(state: GroupState, removed_by_value: set[int], gce_by_value
     return entries
 
 
+#: What makes a proposal list invalid for this committer (12.2, and PSKs it does not hold, 12.4.2).
+_INVALID_LIST = (InvalidProposal, KeyPackageValidationError, TreeValidationError, InvalidProposalTarget, PskNotFound)
+
+
+def _valid_list(pending: list[ProposalEntry], attempt: Callable):
+    """``attempt(chosen pending entries)`` for the pending entries this commit covers.
+
+    All of them when that list is valid; otherwise (RFC 12.4: include the valid proposals "as long
+    as this results in a valid proposal list") each pending entry is kept if the list stays valid
+    with it, Removes first since they only ever help later entries, in the order received. One
+    member's invalid proposal thus cannot block everyone else's commits. The caller's own changes
+    (by value) are in every attempt, so if they are invalid the last attempt raises their error.
+    """
+    try:
+        return attempt(pending)
+    except _INVALID_LIST:
+        if not pending:
+            raise
+    order = sorted(range(len(pending)), key=lambda i: pending[i].proposal.TAG != ProposalType.REMOVE)
+    kept: set[int] = set()
+    for i in order:
+        try:
+            attempt([pending[j] for j in sorted(kept | {i})])
+        except _INVALID_LIST:
+            continue
+        kept.add(i)
+    return attempt([pending[j] for j in sorted(kept)])
+
+
 def _by_value_entries(
     state: GroupState,
     adds: Sequence[KeyPackage],
@@ -174,10 +205,15 @@ def commit(
     gce = None if group_context_extensions is None else tuple(group_context_extensions)
 
     pending = _pending_entries(state, set(removes), gce is not None) if include_pending else []
-    pending_removed = {e.proposal.removed for e in pending if e.proposal.TAG == ProposalType.REMOVE}
-    removes = [leaf for leaf in removes if leaf not in pending_removed]
-    entries = pending + _by_value_entries(state, adds, removes, gce, psks, seed)
-    applied = apply_proposals(state, entries, own, now=now)
+
+    def attempt(chosen: list[ProposalEntry]):
+        covered = {e.proposal.removed for e in chosen if e.proposal.TAG == ProposalType.REMOVE}
+        by_value = _by_value_entries(state, adds, [leaf for leaf in removes if leaf not in covered], gce, psks, seed)
+        entries = chosen + by_value
+        applied = apply_proposals(state, entries, own, now=now)
+        return entries, applied, resolve_psks(applied.psks, psk_store, state.group_id, state.resumption_psk_map())
+
+    entries, applied, resolved = _valid_list(pending, attempt)
 
     with_path = applied.path_required if update_path is None else bool(update_path)
     if applied.path_required and not with_path:
@@ -201,7 +237,6 @@ def commit(
     else:
         tree, private, commit_secret = applied.tree, state.private.pruned(applied.tree), bytes(suite.hash_len)
 
-    resolved = resolve_psks(applied.psks, psk_store, state.group_id, state.resumption_psk_map())
     psk_secret = psk_secret_for(suite, resolved)
 
     proposals_or_refs = tuple(ProposalRef(e.ref) if e.ref is not None else e.proposal for e in entries)

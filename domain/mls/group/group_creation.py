@@ -20,6 +20,7 @@ from ..transcript import interim_transcript_hash
 from ..tree_structs import LeafNode, Lifetime
 from ..treekem import TreeKemPrivate
 from .capabilities import check_group_extensions_supported
+from .epoch_transition import retained_secrets
 from .errors import GroupUsageError
 from .key_package_bundles import MAX_U64, KeyPackageBundle, Signer, default_capabilities, sign_leaf_node
 from .seeds import check_seed, expand_seed
@@ -79,7 +80,7 @@ def create_group(
         tree=tree,
         private=TreeKemPrivate(0, encryption_private),
         signature_private=signature_private,
-        epoch_secrets=secrets,
+        epoch_secrets=retained_secrets(secrets),
         secret_tree=SecretTree.create(suite, secrets.encryption_secret, tree.n_leaves),
         interim_transcript_hash=interim_transcript_hash(suite, b"", tag),
         confirmation_tag=tag,

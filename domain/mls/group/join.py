@@ -26,6 +26,7 @@ from ..tree_validation import validate_tree
 from ..treekem import TreeKemPrivate
 from ..welcome import GroupInfo, GroupSecrets, Welcome
 from .capabilities import check_group_extensions_supported
+from .epoch_transition import retained_secrets
 from .key_package_bundles import KeyPackageBundle
 from .state import GroupState
 from .errors import (
@@ -156,6 +157,8 @@ def join_group(
     context = group_info.group_context
     if context.cipher_suite != suite_id:
         raise InvalidGroupInfo(f"the GroupContext uses suite {context.cipher_suite}, our KeyPackage {suite_id}")
+    if len({e.extension_type for e in group_info.extensions}) != len(group_info.extensions):
+        raise InvalidGroupInfo("the GroupInfo extensions list an extension type twice")  # 13.4
     tree = _tree_of(group_info, suite_id, ratchet_tree)
     signer = tree.leaf(group_info.signer) if 0 <= group_info.signer < tree.n_leaves else None
     if signer is None:
@@ -182,13 +185,12 @@ def join_group(
         group_info.signer,
         None if path_secret is None else path_secret.path_secret,
     )
-    secrets = attrs.evolve(secrets, joiner_secret=None, welcome_secret=None)
     return GroupState(
         group_context=context,
         tree=tree,
         private=private,
         signature_private=bundle.signature_private,
-        epoch_secrets=secrets,
+        epoch_secrets=retained_secrets(secrets),
         secret_tree=SecretTree.create(suite, secrets.encryption_secret, tree.n_leaves),
         interim_transcript_hash=interim_transcript_hash(
             suite, context.confirmed_transcript_hash, group_info.confirmation_tag

@@ -271,6 +271,7 @@ def _commit(
             tree = merge_update_path(
                 applied.tree, committer, commit.path, group_id=state.group_id, excluded_leaves=applied.added_leaves
             )
+            check_credential_types(tree)
         effect = commit_effect(state, applied, entries, committer, tree, commit.path is not None)
         validate_commit(rules, state, effect)
         removed = attrs.evolve(state, active=False, pending=())

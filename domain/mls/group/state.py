@@ -90,7 +90,9 @@ class PendingProposal:
     ref: bytes
     proposal: Proposal
     sender: Sender
-    encryption_private: Optional[bytes] = attrs.field(default=None, repr=_hidden)
+    encryption_private: Optional[bytes] = attrs.field(
+        default=None, repr=_hidden, converter=attrs.converters.optional(Secret)
+    )
 
 
 @attrs.frozen(slots=True)

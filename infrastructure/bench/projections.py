@@ -1,0 +1,179 @@
+"""Projection rebuild throughput on SQLite: events per second from stored records to committed view rows.
+
+``rebuild_rate`` stores N message-like events in an (optionally encrypted) SQLite event store,
+then times ``ViewRunner.rebuild()`` of a view shaped like ``group_messages`` + ``groups``: one
+message row per event (content and sender inbox encrypted when the store has a key) and a
+read-modify-write of the group's ``last_message_ns``. The figure covers reading notifications,
+decrypting, decompressing and decoding each record, projecting, encrypting sensitive cells and the
+batched writes. ``floor_events_per_second`` is the rate of reading and decoding the same records
+without projecting anything: what any projection of this store pays before its own work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from mlsgroup.domain.eventing import DomainEvent, register_event
+from mlsgroup.projections import BYTES, INT, TEXT, Column, Patch, Rows, Table, Upsert, View
+
+from ..persistence import ManualClock, StoreApplication, StoreSettings
+from ..projecting import ViewRunner
+
+__all__ = ["rebuild_rate", "RebuildFigures", "BenchMessageStored", "bench_view"]
+
+_GROUPS = 20
+_KEY = hashlib.sha256(b"mlsgroup bench projections key").digest()
+
+
+@register_event("mlsgroup.bench.Projections.MessageStored")
+@attrs.frozen(kw_only=True)
+class BenchMessageStored(DomainEvent):
+    """A stored application message, shaped like a decrypted group message."""
+
+    message_id: bytes
+    content: bytes
+    content_type: str
+    sender_inbox_id: str
+    sender_installation_id: bytes
+    sent_at_ns: int
+    sequence_id: int
+
+
+bench_view = View(
+    "bench_messages",
+    tables=[
+        Table(
+            "group_messages",
+            [
+                Column("id", BYTES),
+                Column("group_id", BYTES),
+                Column("decrypted_message_bytes", BYTES, sensitive=True),
+                Column("sent_at_ns", INT),
+                Column("sender_inbox_id", TEXT, sensitive=True),
+                Column("sender_installation_id", BYTES, sensitive=True),
+                Column("content_type", TEXT),
+                Column("sequence_id", INT),
+            ],
+            key=["id"],
+            indexes=[("group_id", "sent_at_ns")],
+        ),
+        Table("groups", [Column("id", BYTES), Column("last_message_ns", INT), Column("messages", INT)], key=["id"]),
+    ],
+)
+
+
+@bench_view.on(BenchMessageStored)
+def _stored(rows: Rows, event: BenchMessageStored) -> list[Any]:
+    group_id = event.originator_id.bytes
+    group = rows.get("groups", (group_id,))
+    count = 1 if group is None else group["messages"] + 1
+    return [
+        Upsert("group_messages", {
+            "id": event.message_id, "group_id": group_id, "decrypted_message_bytes": event.content,
+            "sent_at_ns": event.sent_at_ns, "sender_inbox_id": event.sender_inbox_id,
+            "sender_installation_id": event.sender_installation_id, "content_type": event.content_type,
+            "sequence_id": event.sequence_id,
+        }),
+        Upsert("groups", {"id": group_id, "last_message_ns": event.sent_at_ns, "messages": count})
+        if group is None else Patch("groups", (group_id,), {"last_message_ns": event.sent_at_ns, "messages": count}),
+    ]
+
+
+class _BenchStore(StoreApplication):
+    pass
+
+
+@attrs.frozen
+class RebuildFigures:
+    """One rebuild measurement."""
+
+    events: int
+    seconds: float
+    floor_seconds: float
+    encrypted: bool
+    batch_size: int
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds
+
+    @property
+    def floor_events_per_second(self) -> float:
+        return self.events / self.floor_seconds
+
+    def __str__(self) -> str:
+        mode = "encrypted" if self.encrypted else "clear"
+        return (
+            f"projection rebuild on SQLite ({mode}, batches of {self.batch_size}): {self.events} events in "
+            f"{self.seconds:.2f} s = {self.events_per_second:,.0f} events/s; reading and decoding the records "
+            f"alone: {self.floor_events_per_second:,.0f} events/s"
+        )
+
+
+def _events(count: int, clock: ManualClock) -> list[BenchMessageStored]:
+    groups = [uuid.UUID(bytes=hashlib.sha256(b"group %d" % i).digest()[:16]) for i in range(_GROUPS)]
+    versions = [0] * _GROUPS
+    events = []
+    for n in range(count):
+        g = n % _GROUPS
+        versions[g] += 1
+        content = b"message %d: " % n + b"lorem ipsum dolor sit amet " * 3
+        events.append(BenchMessageStored(
+            originator_id=groups[g], originator_version=versions[g], timestamp_ns=clock.now_ns(),
+            message_id=hashlib.sha256(content).digest(), content=content, content_type="xmtp.org/text:1.0",
+            sender_inbox_id="%064x" % (n % 7), sender_installation_id=bytes([n % 7]) * 32,
+            sent_at_ns=clock.now_ns(), sequence_id=n + 1,
+        ))
+    return events
+
+
+def rebuild_rate(
+    events: int = 50_000,
+    *,
+    encrypted: bool = True,
+    batch_size: int = 1000,
+    directory: str | os.PathLike[str] | None = None,
+    verbose: bool = True,
+) -> RebuildFigures:
+    """Store ``events`` events in a fresh SQLite store, time a full rebuild of ``bench_view``, print the rate."""
+    with tempfile.TemporaryDirectory(dir=directory) as folder:
+        settings = StoreSettings.sqlite(Path(folder) / "bench.db", encryption_key=_KEY if encrypted else None)
+        with _BenchStore.open(settings) as app:
+            recorder, mapper = app.recorder, app.mapper
+            batch = []
+            for event in _events(events, ManualClock()):
+                batch.append(mapper.to_stored_event(event))
+                if len(batch) == 1000:
+                    recorder.insert_events(batch)
+                    batch = []
+            if batch:
+                recorder.insert_events(batch)
+            with ViewRunner.open(app, settings, bench_view, batch_size=batch_size) as runner:
+                start = time.perf_counter()
+                projected = runner.rebuild()
+                seconds = time.perf_counter() - start
+                if projected != events or runner.count("group_messages") != events:
+                    raise RuntimeError(f"rebuild projected {projected} of {events} events")
+            start = time.perf_counter()
+            position = None
+            to_event = mapper.to_domain_event
+            while True:
+                notifications = recorder.select_notifications(position, batch_size, inclusive_of_start=False)
+                if not notifications:
+                    break
+                for notification in notifications:
+                    to_event(notification)
+                position = notifications[-1].id
+            floor_seconds = time.perf_counter() - start
+    figures = RebuildFigures(events, seconds, floor_seconds, encrypted, batch_size)
+    if verbose:
+        print(figures)
+    return figures

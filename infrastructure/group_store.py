@@ -1,0 +1,140 @@
+"""The group store of one installation (ARCHITECTURE 3): an eventsourcing application holding the
+installation aggregate and every group aggregate, with snapshots of group states every N events.
+
+``GroupStore`` implements the domain's ``GroupStore`` port: ``load`` folds a group's snapshot and
+tail with the domain projector (cached in memory: the client is the store's only writer), ``save``
+projects the new events, records them in one transaction, takes a snapshot when the version
+crosses a multiple of ``snapshot_interval``, and feeds the events to the views.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator, Optional, Sequence
+
+from eventsourcing.application import AggregateNotFoundError
+
+from mlsgroup.domain.eventing import DomainEvent
+from mlsgroup.domain.group_aggregate import GroupAggregateState, GroupSnapshot, group_uuid, project
+from mlsgroup.domain.installation_aggregate import INSTALLATION_AGGREGATE_ID, InstallationState, project_installation
+
+from .persistence import StoreApplication, StoreSettings
+from .views import GroupViews
+
+__all__ = ["GroupStoreApplication", "GroupStore", "DEFAULT_SNAPSHOT_INTERVAL"]
+
+DEFAULT_SNAPSHOT_INTERVAL = 50
+
+
+class GroupStoreApplication(StoreApplication):
+    """The eventsourcing application of one installation's store."""
+
+    snapshot_class = GroupSnapshot
+    is_snapshotting_enabled = True
+
+
+class GroupStore:
+    """Loads and saves group aggregates; keeps the views current (thread-safe)."""
+
+    def __init__(
+        self,
+        app: GroupStoreApplication,
+        views: GroupViews,
+        *,
+        snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
+    ) -> None:
+        if snapshot_interval < 1:
+            raise ValueError("snapshot_interval must be >= 1")
+        self.app = app
+        self.views = views
+        self.snapshot_interval = snapshot_interval
+        self._lock = threading.RLock()
+        self._cache: dict[bytes, GroupAggregateState] = {}
+
+    @classmethod
+    def open(cls, settings: StoreSettings, **kwargs) -> GroupStore:
+        return cls(GroupStoreApplication.open(settings), GroupViews(), **kwargs)
+
+    # -- groups ----------------------------------------------------------------------------------
+
+    def load(self, group_id: bytes) -> Optional[GroupAggregateState]:
+        group_id = bytes(group_id)
+        with self._lock:
+            cached = self._cache.get(group_id)
+            if cached is not None:
+                return cached
+            try:
+                state = self.app.repository.get(group_uuid(group_id), projector_func=project)
+            except AggregateNotFoundError:
+                return None
+            self._cache[group_id] = state
+            return state
+
+    def replay(self, group_id: bytes, *, use_snapshots: bool = False) -> Optional[GroupAggregateState]:
+        """The group's state rebuilt from the store alone (all events, or snapshot + tail)."""
+        aggregate_id = group_uuid(group_id)
+        if use_snapshots:
+            try:
+                return self.app.repository.get(aggregate_id, projector_func=project)
+            except AggregateNotFoundError:
+                return None
+        return project(None, self.app.events.get(aggregate_id))
+
+    def events(self, group_id: bytes) -> list[DomainEvent]:
+        return list(self.app.events.get(group_uuid(group_id)))
+
+    def save(self, group_id: bytes, events: Sequence[DomainEvent]) -> GroupAggregateState:
+        return self.save_with(group_id, events, ())
+
+    def save_with(
+        self, group_id: bytes, events: Sequence[DomainEvent], other_events: Sequence[DomainEvent]
+    ) -> GroupAggregateState:
+        """Save a group's events together with other aggregates' events, in one transaction."""
+        group_id = bytes(group_id)
+        with self._lock:
+            before = self.load(group_id)
+            after = project(before, events)
+            if after is None:
+                raise ValueError("no events to save for a group that does not exist")
+            self.app.save(*events, *other_events)
+            self._cache[group_id] = after
+            previous = 0 if before is None else before.version
+            crossed = after.version // self.snapshot_interval > previous // self.snapshot_interval
+            if crossed and self.app.snapshots is not None:
+                self.app.snapshots.put([GroupSnapshot.take(after)])
+            self.views.apply(events)
+            return after
+
+    def group_ids(self) -> list[bytes]:
+        return self.views.group_ids()
+
+    # -- the installation aggregate -----------------------------------------------------------------
+
+    def installation(self) -> Optional[InstallationState]:
+        try:
+            return self.app.repository.get(INSTALLATION_AGGREGATE_ID, projector_func=project_installation)
+        except AggregateNotFoundError:
+            return None
+
+    def save_installation(self, events: Sequence[DomainEvent]) -> None:
+        self.app.save(*events)
+
+    # -- rebuilding ------------------------------------------------------------------------------
+
+    def stored_events(self, batch: int = 500) -> Iterator[DomainEvent]:
+        """Every stored event in recording order (views rebuild from these on open)."""
+        recorder = self.app.recorder
+        start = None
+        while True:
+            notifications = recorder.select_notifications(start=start, limit=batch, inclusive_of_start=start is None)
+            if not notifications:
+                return
+            for notification in notifications:
+                yield self.app.mapper.to_domain_event(notification)
+            start = notifications[-1].id
+
+    def rebuild_views(self) -> None:
+        self.views.apply(self.stored_events())
+
+    def close(self) -> None:
+        self.app.close()

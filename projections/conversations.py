@@ -1,0 +1,303 @@
+"""The ``groups`` and ``group_messages`` read models (libxmtp spec sections 7-8) as one pure view over group events.
+
+Both tables are kept by one view because each message moves its group's ``last_message_ns``. The
+handlers follow ``mlsgroup.infrastructure.views.GroupViews`` rule for rule, so the durable view
+equals the in-process one:
+
+* ``GroupCreated`` / ``GroupJoined`` make the group row (a re-join keeps it, lifts PENDING_REMOVE to
+  ALLOWED and records who added us); a join writes the welcome's "you were added" transcript;
+* ``IntentQueued`` of a message (not a leave request) stores it UNPUBLISHED, sent at the queue time;
+  ``OwnMessageConfirmed`` marks it PUBLISHED at the server's time; ``IntentFailed``, or the third
+  ``IntentSendFailed``, marks it FAILED;
+* ``ApplicationReceived`` stores another member's message (a message id already stored is kept);
+  merged commits with a transcript store it as a MEMBERSHIP_CHANGE message at the server's time;
+* ``MembershipStateChanged`` / ``ConsentStateChanged`` update the group row.
+
+Messages are listed by ``(sent_at_ns, inserted_at_ns)``: ``inserted_at_ns`` is the timestamp of the
+event that first stored the message, so ties keep insertion order. A MEMBERSHIP_CHANGE message's
+``decrypted_message_bytes`` is the encoded ``GroupUpdated``; :func:`stored_message` decodes it.
+Message content, inbox and installation ids and dm ids are sensitive columns (encrypted at rest).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+import attrs
+
+from mlsgroup.domain.application_content import LEAVE_REQUEST_CONTENT_TYPE, transcript_message_id
+from mlsgroup.domain.configuration import MAX_INTENT_PUBLISH_ATTEMPTS
+from mlsgroup.domain.conversation import ConsentState, MembershipState
+from mlsgroup.domain.extensions import ConversationType
+from mlsgroup.domain.group_events import (
+    ApplicationReceived,
+    CommitMerged,
+    ConsentStateChanged,
+    EnvelopeProcessed,
+    GroupCreated,
+    GroupJoined,
+    IntentFailed,
+    IntentQueued,
+    IntentSendFailed,
+    MembershipStateChanged,
+    OwnCommitMerged,
+    OwnMessageConfirmed,
+)
+from mlsgroup.domain.intents import SendMessageData
+from mlsgroup.domain.message_kinds import DeliveryStatus, MessageKind
+from mlsgroup.domain.stored_message import StoredMessage
+from mlsgroup.domain.transcript import GROUP_UPDATED_CONTENT_TYPE, GroupUpdated
+
+from .changes import Change, Delete, Patch, Rows, Upsert
+from .schema import BYTES, INT, TEXT, Column, Table
+from .view import View
+
+__all__ = ["conversations_view", "GroupRecord", "group_record", "stored_message", "MESSAGE_ORDER"]
+
+MESSAGE_ORDER = ("sent_at_ns", "inserted_at_ns")
+"""The order ``group_messages`` are listed in (pass as ``order_by``)."""
+
+_PUBLISHED = DeliveryStatus.PUBLISHED.value
+_UNPUBLISHED = DeliveryStatus.UNPUBLISHED.value
+_FAILED = DeliveryStatus.FAILED.value
+
+GROUPS = Table(
+    "groups",
+    [
+        Column("id", BYTES),
+        Column("inbox_id", TEXT, sensitive=True),
+        Column("installation_id", BYTES, sensitive=True),
+        Column("conversation_type", INT),
+        Column("dm_id", TEXT, nullable=True, sensitive=True, lookup=True),
+        Column("created_at_ns", INT),
+        Column("added_by_inbox_id", TEXT, sensitive=True),
+        Column("membership_state", INT),
+        Column("consent_state", INT),
+        Column("last_message_ns", INT),
+    ],
+    key=["id"],
+    indexes=[("created_at_ns",), ("dm_id",)],
+)
+
+GROUP_MESSAGES = Table(
+    "group_messages",
+    [
+        Column("id", BYTES),
+        Column("group_id", BYTES),
+        Column("decrypted_message_bytes", BYTES, sensitive=True),
+        Column("sent_at_ns", INT),
+        Column("kind", INT),
+        Column("sender_installation_id", BYTES, sensitive=True),
+        Column("sender_inbox_id", TEXT, sensitive=True),
+        Column("delivery_status", INT),
+        Column("content_type", TEXT),
+        Column("sequence_id", INT, nullable=True),
+        Column("inserted_at_ns", INT),
+        Column("idempotency_key", BYTES, nullable=True, sensitive=True),
+        Column("epoch", INT, nullable=True),
+    ],
+    key=["id"],
+    indexes=[("group_id", "sent_at_ns", "inserted_at_ns")],
+)
+
+# Our messages waiting for their fate: intent -> message, and how often sending failed.
+OUTBOX = Table(
+    "outbox",
+    [Column("intent_id", BYTES), Column("group_id", BYTES), Column("message_id", BYTES), Column("send_failures", INT)],
+    key=["intent_id"],
+)
+
+conversations_view = View("conversations", version=1, tables=[GROUPS, GROUP_MESSAGES, OUTBOX])
+
+
+def _put_message(rows: Rows, group: Mapping[str, Any] | None, message: dict[str, Any]) -> list[Change]:
+    """Store ``message`` (keeping its first insertion time) and move the group's last_message_ns."""
+    existing = rows.get("group_messages", (message["id"],))
+    if existing is not None:
+        message["inserted_at_ns"] = existing["inserted_at_ns"]
+    changes: list[Change] = [Upsert("group_messages", message)]
+    if group is not None and message["sent_at_ns"] > group["last_message_ns"]:
+        changes.append(Patch("groups", (group["id"],), {"last_message_ns": message["sent_at_ns"]}))
+    return changes
+
+
+def _transcript(
+    rows: Rows, group: Mapping[str, Any] | None, group_id: bytes, cursor: int, encoded: bytes,
+    sender: str, installation: bytes, at_ns: int, inserted_ns: int,
+) -> list[Change]:
+    return _put_message(rows, group, {
+        "id": transcript_message_id(group_id, cursor, encoded), "group_id": group_id,
+        "decrypted_message_bytes": encoded, "sent_at_ns": at_ns, "kind": MessageKind.MEMBERSHIP_CHANGE.value,
+        "sender_installation_id": installation, "sender_inbox_id": sender, "delivery_status": _PUBLISHED,
+        "content_type": GROUP_UPDATED_CONTENT_TYPE, "sequence_id": cursor, "inserted_at_ns": inserted_ns,
+        "idempotency_key": None, "epoch": None,
+    })
+
+
+@conversations_view.on(GroupCreated)
+def _created(rows: Rows, event: GroupCreated) -> list[Change]:
+    return [Upsert("groups", {
+        "id": event.group_id, "inbox_id": event.inbox_id, "installation_id": event.installation_id,
+        "conversation_type": event.conversation_type.value, "dm_id": event.dm_id,
+        "created_at_ns": event.timestamp_ns, "added_by_inbox_id": event.inbox_id,
+        "membership_state": MembershipState.ALLOWED.value, "consent_state": ConsentState.ALLOWED.value,
+        "last_message_ns": event.timestamp_ns,
+    })]
+
+
+@conversations_view.on(GroupJoined)
+def _joined(rows: Rows, event: GroupJoined) -> list[Change]:
+    current = rows.get("groups", (event.group_id,))
+    if current is None:
+        group: dict[str, Any] = {
+            "id": event.group_id, "inbox_id": event.inbox_id, "installation_id": event.installation_id,
+            "conversation_type": event.conversation_type.value, "dm_id": event.dm_id,
+            "created_at_ns": event.timestamp_ns, "added_by_inbox_id": event.added_by_inbox_id,
+            "membership_state": MembershipState.PENDING.value, "consent_state": ConsentState.UNKNOWN.value,
+            "last_message_ns": event.timestamp_ns,
+        }
+    else:
+        standing = current["membership_state"]
+        if standing == MembershipState.PENDING_REMOVE.value:
+            standing = MembershipState.ALLOWED.value
+        group = {**current, "added_by_inbox_id": event.added_by_inbox_id, "membership_state": standing}
+    return [Upsert("groups", group)] + _transcript(
+        rows, group, event.group_id, event.cursor, event.group_updated, event.added_by_inbox_id, b"",
+        event.timestamp_ns, event.timestamp_ns,
+    )
+
+
+@conversations_view.on(IntentQueued)
+def _queued(rows: Rows, event: IntentQueued) -> list[Change]:
+    data = event.data
+    if not isinstance(data, SendMessageData) or data.content_type == LEAVE_REQUEST_CONTENT_TYPE:
+        return []
+    group = rows.get("groups", (event.originator_id.bytes,))
+    if group is None:
+        return []
+    return [Upsert("outbox", {
+        "intent_id": event.intent_id, "group_id": group["id"], "message_id": data.message_id, "send_failures": 0,
+    })] + _put_message(rows, group, {
+        "id": data.message_id, "group_id": group["id"], "decrypted_message_bytes": data.content,
+        "sent_at_ns": event.timestamp_ns, "kind": MessageKind.APPLICATION.value,
+        "sender_installation_id": group["installation_id"], "sender_inbox_id": group["inbox_id"],
+        "delivery_status": _UNPUBLISHED, "content_type": data.content_type, "sequence_id": None,
+        "inserted_at_ns": event.timestamp_ns, "idempotency_key": data.idempotency_key, "epoch": None,
+    })
+
+
+def _settle(
+    rows: Rows, intent_id: bytes, status: int, sent_at_ns: Optional[int] = None, sequence_id: Optional[int] = None
+) -> list[Change]:
+    """Give our queued message its final delivery status (and forget the intent)."""
+    waiting = rows.get("outbox", (intent_id,))
+    if waiting is None:
+        return []
+    changes: list[Change] = [Delete("outbox", (intent_id,))]
+    message = rows.get("group_messages", (waiting["message_id"],))
+    if message is None:
+        return changes
+    updated = {**message, "delivery_status": status}
+    if sent_at_ns is not None:
+        updated["sent_at_ns"] = sent_at_ns
+    if sequence_id is not None:
+        updated["sequence_id"] = sequence_id
+    return changes + _put_message(rows, rows.get("groups", (message["group_id"],)), updated)
+
+
+@conversations_view.on(IntentFailed)
+def _failed(rows: Rows, event: IntentFailed) -> list[Change]:
+    return _settle(rows, event.intent_id, _FAILED)
+
+
+@conversations_view.on(IntentSendFailed)
+def _send_failed(rows: Rows, event: IntentSendFailed) -> list[Change]:
+    waiting = rows.get("outbox", (event.intent_id,))
+    if waiting is None:
+        return []
+    failures = waiting["send_failures"] + 1
+    if failures >= MAX_INTENT_PUBLISH_ATTEMPTS:
+        return _settle(rows, event.intent_id, _FAILED)
+    return [Patch("outbox", (event.intent_id,), {"send_failures": failures})]
+
+
+@conversations_view.on(EnvelopeProcessed)
+def _envelope(rows: Rows, event: EnvelopeProcessed) -> list[Change]:
+    outcome = event.outcome
+    group = rows.get("groups", (event.originator_id.bytes,))
+    if group is None:
+        return []
+    group_id = group["id"]
+    if isinstance(outcome, OwnMessageConfirmed):
+        return _settle(rows, outcome.intent_id, _PUBLISHED, event.server_time_ns, event.cursor)
+    if isinstance(outcome, ApplicationReceived):
+        if rows.get("group_messages", (outcome.message_id,)) is not None:
+            return []
+        return _put_message(rows, group, {
+            "id": outcome.message_id, "group_id": group_id, "decrypted_message_bytes": outcome.content,
+            "sent_at_ns": event.server_time_ns, "kind": MessageKind.APPLICATION.value,
+            "sender_installation_id": outcome.sender_installation_id, "sender_inbox_id": outcome.sender_inbox_id,
+            "delivery_status": _PUBLISHED, "content_type": outcome.content_type, "sequence_id": event.cursor,
+            "inserted_at_ns": event.timestamp_ns, "idempotency_key": outcome.idempotency_key,
+            "epoch": outcome.epoch,
+        })
+    if isinstance(outcome, OwnCommitMerged) and outcome.group_updated is not None:
+        return _transcript(rows, group, group_id, event.cursor, outcome.group_updated, group["inbox_id"],
+                           group["installation_id"], event.server_time_ns, event.timestamp_ns)
+    if isinstance(outcome, CommitMerged) and outcome.group_updated is not None:
+        return _transcript(rows, group, group_id, event.cursor, outcome.group_updated, outcome.committer_inbox_id,
+                           outcome.committer_installation_id, event.server_time_ns, event.timestamp_ns)
+    return []
+
+
+@conversations_view.on(MembershipStateChanged)
+def _membership(rows: Rows, event: MembershipStateChanged) -> list[Change]:
+    return [Patch("groups", (event.originator_id.bytes,), {"membership_state": event.membership_state.value})]
+
+
+@conversations_view.on(ConsentStateChanged)
+def _consent(rows: Rows, event: ConsentStateChanged) -> list[Change]:
+    return [Patch("groups", (event.originator_id.bytes,), {"consent_state": event.consent_state.value})]
+
+
+# -- rows as domain values ------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class GroupRecord:
+    """One row of the groups table with its enums restored."""
+
+    group_id: bytes
+    inbox_id: str
+    installation_id: bytes
+    conversation_type: ConversationType
+    dm_id: Optional[str]
+    created_at_ns: int
+    added_by_inbox_id: str
+    membership_state: MembershipState
+    consent_state: ConsentState
+    last_message_ns: int
+
+
+def group_record(row: Mapping[str, Any]) -> GroupRecord:
+    """The ``groups`` row as a :class:`GroupRecord`."""
+    return GroupRecord(
+        group_id=row["id"], inbox_id=row["inbox_id"], installation_id=row["installation_id"],
+        conversation_type=ConversationType(row["conversation_type"]), dm_id=row["dm_id"],
+        created_at_ns=row["created_at_ns"], added_by_inbox_id=row["added_by_inbox_id"],
+        membership_state=MembershipState(row["membership_state"]),
+        consent_state=ConsentState(row["consent_state"]), last_message_ns=row["last_message_ns"],
+    )
+
+
+def stored_message(row: Mapping[str, Any]) -> StoredMessage:
+    """The ``group_messages`` row as the public :class:`StoredMessage` (transcripts decoded)."""
+    kind = MessageKind(row["kind"])
+    content = row["decrypted_message_bytes"]
+    return StoredMessage(
+        id=row["id"], group_id=row["group_id"], sender_inbox_id=row["sender_inbox_id"],
+        sender_installation_id=row["sender_installation_id"], content=content, content_type=row["content_type"],
+        kind=kind, sent_at_ns=row["sent_at_ns"], delivery_status=DeliveryStatus(row["delivery_status"]),
+        group_updated=GroupUpdated.decode(content) if kind is MessageKind.MEMBERSHIP_CHANGE else None,
+        inserted_at_ns=row["inserted_at_ns"], epoch=row["epoch"],
+    )
