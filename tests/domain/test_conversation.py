@@ -18,10 +18,9 @@ from mlsgroup.domain.conversation import (
     group_members,
     validate_dm_welcome,
 )
-from mlsgroup.domain.extensions import ConversationType, DmMembers, GroupMembership, GroupMetadata
 from mlsgroup.domain.group_state import XmtpGroupState
 from mlsgroup.domain.metadata_fields import MetadataField
-from mlsgroup.domain.policies import BasePolicy, PermissionLevel, PolicySet
+from mlsgroup.domain.policies import BasePolicy, PermissionLevel
 
 from .commit_builder import dm, group, inst
 

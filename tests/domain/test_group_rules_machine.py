@@ -7,6 +7,9 @@ removal of pending leavers, key updates. Each change goes through the client's p
 ``via_client`` (otherwise it is a raw commit from a peer) and always through commit validation, with
 exactly the identity states ``required_identity_states`` asks for. The model decides with plain sets
 and a four-word policy vocabulary; the system's verdict, error and resulting state must agree.
+Actors come from bundles (inboxes that have been members, inboxes that were promoted), from
+``Role`` (the current holder of a rank) or from anywhere; a GROUP starts with its creator as super
+admin and a second member as admin.
 
 Invariants after every step: model and system agree (members, tree, admin lists, attributes,
 policies); the extensions survive a protobuf round trip; a GROUP always has a super admin; a DM has
@@ -340,7 +343,7 @@ class GroupRules(RuleBasedStateMachine):
         allowed = not changed or self.level_allows(self.metadata_word(key), actor)
         expected = self.rejection(actor, allowed, too_long=too_long and changed)
         if expected is Violation.INSUFFICIENT_PERMISSIONS and key not in self.metadata_policy:
-            event(f"metadata: no policy for {key[0] == '_' and '_' or ''}key refuses a {self.level(actor)}")
+            event(f"metadata: no policy for {key[0] == '_' and '_' or ''}key refuses an actor of rank {self.level(actor)}")
         mutable = self.state.mutable_metadata.with_attribute(key, value)
         self.expect(self.submit(commit(self.state, actor, mutable=mutable)), expected)
         if expected is None:

@@ -8,7 +8,6 @@ import pytest
 from mlsgroup.domain import errors
 from mlsgroup.domain.commit_summary import (
     AddedInstallation,
-    CommitSummary,
     CommitViolation,
     LeafIdentity,
     RemovedInstallation,
@@ -24,6 +23,7 @@ from mlsgroup.domain.extensions import (
     GroupMembership,
     GroupMetadata,
 )
+from mlsgroup.domain.group_state import XmtpGroupState
 from mlsgroup.domain.metadata_fields import MetadataField
 from mlsgroup.domain.policies import (
     AndCondition,
@@ -40,7 +40,7 @@ from mlsgroup.domain.validation import (
     validate_commit,
 )
 
-from .commit_builder import SEQ, commit, dm, group, identities, inst, leaf
+from .commit_builder import SEQ, commit, dm, group, identities, inst
 
 EVERYONE = ["alice", "bob", "carol", "dan", "erin", "mallory"]
 IDS = identities(EVERYONE)
@@ -301,8 +301,6 @@ def test_credentials_are_verified_against_identity():
 
 
 def test_placeholder_creator_is_verified_by_its_leaf():
-    from mlsgroup.domain.group_state import XmtpGroupState
-
     state = XmtpGroupState.new_group("alice", inst("alice"))
     summary = commit(state, "alice", add=["bob"], membership=GroupMembership({"alice": 0, "bob": SEQ}))
     assert required_identity_states(state, summary) == {("bob", SEQ)}
