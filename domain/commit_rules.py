@@ -26,6 +26,7 @@ from .mls.framing import Sender
 from .mls.group import CommitEffect, GroupState
 from .mls.proposals import Proposal
 from .mls.tree_structs import LeafNode
+from .group_state import XmtpGroupState
 from .validation import required_identity_states, validate_commit
 from .xmtp_mls import credential_inbox_id, extension_map, leaf_inbox_id, xmtp_state_of
 
@@ -106,10 +107,11 @@ def summarize(state: GroupState, effect: CommitEffect) -> CommitSummary:
     )
 
 
-def _check(state: GroupState, effect: CommitEffect, fetch: IdentityFetcher) -> tuple[
-    ValidatedCommit | CommitViolation, dict[tuple[str, int], frozenset[bytes]]
-]:
-    xmtp = xmtp_state_of(state)
+def _check(
+    state: GroupState, effect: CommitEffect, fetch: IdentityFetcher, xmtp: Optional[XmtpGroupState]
+) -> tuple[ValidatedCommit | CommitViolation, dict[tuple[str, int], frozenset[bytes]]]:
+    if xmtp is None:
+        xmtp = xmtp_state_of(state)
     summary = summarize(state, effect)
     needed = required_identity_states(xmtp, summary)
     identities = {key: frozenset(value) for key, value in fetch(needed).items()} if needed else {}
@@ -119,8 +121,9 @@ def _check(state: GroupState, effect: CommitEffect, fetch: IdentityFetcher) -> t
 class XmtpRules:
     """MlsRules applying XMTP's commit validation; keeps the last verdict and the identities it read."""
 
-    def __init__(self, fetch_identities: IdentityFetcher) -> None:
+    def __init__(self, fetch_identities: IdentityFetcher, known: Optional[tuple[GroupState, XmtpGroupState]] = None) -> None:
         self._fetch = fetch_identities
+        self._known = known
         self.validated: Optional[ValidatedCommit] = None
         self.identities: dict[tuple[str, int], frozenset[bytes]] = {}
 
@@ -128,14 +131,20 @@ class XmtpRules:
         raise ProposalsNotSupported("XMTP groups do not accept standalone proposals")
 
     def validate_commit(self, state: GroupState, effect: CommitEffect) -> None:
-        result, self.identities = _check(state, effect, self._fetch)
+        known = self._known
+        xmtp = known[1] if known is not None and known[0] is state else None
+        result, self.identities = _check(state, effect, self._fetch, xmtp)
         if isinstance(result, CommitViolation):
             raise CommitRejectedByPolicy(result)
         self.validated = result
 
 
 def check_own_commit(
-    state: GroupState, effect: CommitEffect, fetch_identities: IdentityFetcher
+    state: GroupState,
+    effect: CommitEffect,
+    fetch_identities: IdentityFetcher,
+    xmtp: Optional[XmtpGroupState] = None,
 ) -> tuple[ValidatedCommit | CommitViolation, dict[tuple[str, int], frozenset[bytes]]]:
-    """Validate a commit we staged ourselves, as every receiver will: (verdict, identities read)."""
-    return _check(state, effect, fetch_identities)
+    """Validate a commit we staged ourselves, as every receiver will: (verdict, identities read).
+    ``xmtp`` is ``state``'s XMTP view when the caller has it already."""
+    return _check(state, effect, fetch_identities, xmtp)

@@ -80,7 +80,7 @@ def _outcome(state: GroupAggregateState, envelope: Envelope, fetch: IdentityFetc
         if not isinstance(data, SendMessageData):
             raise ReplayMismatch("a published application intent without message data")
         return OwnMessageConfirmed(intent_id=own.intent_id, message_id=data.message_id), None
-    rules = XmtpRules(fetch)
+    rules = XmtpRules(fetch, (state.mls, state.xmtp))
     try:
         processed = process_message(
             state.mls, envelope.payload, rules=rules, now=envelope.server_time_ns // 1_000_000_000
@@ -116,7 +116,7 @@ def _own_commit(
     staged = stage_commit(state.mls, intent)
     if payload_hash(staged.message) != intent.payload_hash:
         raise ReplayMismatch("re-staging our published commit produced other bytes")
-    verdict, identities = check_own_commit(state.mls, staged.effect, fetch)
+    verdict, identities = check_own_commit(state.mls, staged.effect, fetch, state.xmtp)
     if isinstance(verdict, CommitViolation):
         return _rejected(verdict, intent.intent_id, identities), None
     transcript = verdict.group_updated(state.pending_leavers)

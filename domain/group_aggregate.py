@@ -12,8 +12,6 @@ non-stored ``derived`` value, which the projector reuses on the live path.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any, Iterable, Optional
 from uuid import UUID
 
@@ -42,23 +40,19 @@ from .group_events import (
     OwnMessageConfirmed,
 )
 from .group_state import XmtpGroupState
-from .intents import Intent, IntentState, SendMessageData, kind_of
-from .application_content import LEAVE_REQUEST_CONTENT_TYPE, ApplicationContent
-from .configuration import CIPHERSUITE, MAX_INTENT_PUBLISH_ATTEMPTS
-from .mls.extensions import Extension
-from .mls.group import (
-    GroupState,
-    KeyPackageBundle,
-    StagedCommit,
-    commit,
-    create_group,
-    encrypt_application,
-    join_group,
-    merge_commit,
-    process_message,
+from .application_content import LEAVE_REQUEST_CONTENT_TYPE
+from .configuration import MAX_INTENT_PUBLISH_ATTEMPTS
+from .group_derivations import (
+    ReplayMismatch,
+    create_mls_group,
+    encrypt_message,
+    join_mls_group,
+    payload_hash,
+    stage_commit,
 )
-from .welcomes import WelcomeEnvelope
-from .xmtp_mls import generate_xmtp_key_package, xmtp_state_of
+from .intents import Intent, IntentState, SendMessageData, kind_of
+from .mls.group import GroupState, StagedCommit, merge_commit, process_message
+from .xmtp_mls import xmtp_state_of
 
 __all__ = [
     "GroupAggregateState",
@@ -66,33 +60,19 @@ __all__ = [
     "ReplayMismatch",
     "project",
     "group_uuid",
-    "derive_seed",
     "payload_hash",
     "stage_commit",
     "encrypt_message",
-    "creator_bundle",
     "RESOLVED_INTENTS_KEPT",
 ]
 
 RESOLVED_INTENTS_KEPT = 32
 """How many resolved intents the state keeps (for callers waiting on them); older ones are dropped."""
 
-class ReplayMismatch(RuntimeError):
-    """Re-deriving an event's effect produced something else than the event recorded (a bug or tampering)."""
-
 
 def group_uuid(group_id: bytes) -> UUID:
     """The aggregate id of a group: its 16-byte id as a UUID."""
     return UUID(bytes=bytes(group_id))
-
-
-def derive_seed(seed: bytes, label: bytes) -> bytes:
-    """A 32-byte seed for one use of ``seed`` (HMAC-SHA256 keyed by the seed)."""
-    return hmac.new(bytes(seed), b"mlsgroup " + label, hashlib.sha256).digest()
-
-
-def payload_hash(payload: bytes) -> bytes:
-    return hashlib.sha256(payload).digest()
 
 
 def _same_mls(a: GroupState, b: GroupState) -> bool:
@@ -202,55 +182,17 @@ class GroupSnapshot(DomainEvent):
         )
 
 
-# -- re-derivations -------------------------------------------------------------------------------
-
-
-def creator_bundle(event: GroupCreated) -> KeyPackageBundle:
-    """The creator's leaf: a key package derived from the creation seed."""
-    return generate_xmtp_key_package(
-        event.inbox_id,
-        event.signature_private,
-        derive_seed(event.seed, b"creator key package"),
-        event.timestamp_ns // 1_000_000_000,
-    )
-
-
-def create_mls_group(event: GroupCreated) -> GroupState:
-    extensions = tuple(Extension(kind, data) for kind, data in event.extensions)
-    return create_group(CIPHERSUITE, event.group_id, creator_bundle(event), extensions=extensions, seed=event.seed)
-
-
-def join_mls_group(event: GroupJoined) -> GroupState:
-    welcome = WelcomeEnvelope.decode(event.welcome).welcome
-    return join_group(welcome, KeyPackageBundle.decode(event.key_package_bundle))
-
-
-def stage_commit(mls: GroupState, intent: Intent) -> StagedCommit:
-    """Re-derive the staged commit a published commit intent built (its plan and seed)."""
-    plan = intent.plan
-    if plan is None or intent.publish_seed is None:
-        raise ReplayMismatch("a published commit intent without a plan")
-    extensions = None
-    if plan.extensions is not None:
-        extensions = tuple(Extension(kind, data) for kind, data in plan.extensions)
-    return commit(
-        mls,
-        adds=plan.adds,
-        removes=plan.removes,
-        group_context_extensions=extensions,
-        update_path=plan.update_path,
-        seed=intent.publish_seed,
-        include_pending=False,
-    )
-
-
-def encrypt_message(mls: GroupState, data: SendMessageData, seed: bytes) -> tuple[GroupState, bytes]:
-    """Encrypt an application message intent's content with ``seed``: (new state, payload)."""
-    plaintext = ApplicationContent(data.content_type, data.content, data.idempotency_key).encode()
-    return encrypt_application(mls, plaintext, seed)
-
-
 # -- the projector -------------------------------------------------------------------------------
+
+
+def _evolve(state: GroupAggregateState, **changes: Any) -> GroupAggregateState:
+    """``attrs.evolve`` that keeps the XMTP view cache while the MLS state stays the same object."""
+    new = attrs.evolve(state, **changes)
+    cached = state._xmtp
+    if cached is not None and cached[0] is new.mls:
+        object.__setattr__(new, "_xmtp", cached)
+    return new
+
 
 
 def _with_intent(aggregate: GroupAggregateState, intent_id: bytes, /, **changes: Any) -> tuple[Intent, ...]:
@@ -285,7 +227,9 @@ def _created(event: GroupCreated) -> GroupAggregateState:
 
 
 def _joined(state: Optional[GroupAggregateState], event: GroupJoined) -> GroupAggregateState:
-    mls = join_mls_group(event)
+    mls = event.derived if event.derived is not None else join_mls_group(event)
+    # A group another installation of our inbox created or added us to is ours already (libxmtp).
+    ours = event.added_by_inbox_id == event.inbox_id
     if state is None:
         return GroupAggregateState(
             id=event.originator_id,
@@ -299,8 +243,8 @@ def _joined(state: Optional[GroupAggregateState], event: GroupJoined) -> GroupAg
             dm_id=event.dm_id,
             created_at_ns=event.timestamp_ns,
             added_by_inbox_id=event.added_by_inbox_id,
-            membership_state=MembershipState.PENDING,
-            consent_state=ConsentState.UNKNOWN,
+            membership_state=MembershipState.ALLOWED if ours else MembershipState.PENDING,
+            consent_state=ConsentState.ALLOWED if ours else ConsentState.UNKNOWN,
             cursor=event.cursor,
             last_message_ns=event.timestamp_ns,
         )
@@ -311,7 +255,7 @@ def _joined(state: Optional[GroupAggregateState], event: GroupJoined) -> GroupAg
     intents = tuple(
         i if i.is_final else attrs.evolve(i, state=IntentState.ERROR, error="GroupInactive") for i in state.intents
     )
-    return attrs.evolve(
+    return _evolve(
         state,
         mls=mls,
         added_by_inbox_id=event.added_by_inbox_id,
@@ -328,8 +272,8 @@ def _published(state: GroupAggregateState, event: IntentPublished) -> GroupAggre
     if intent is None:
         raise ReplayMismatch("IntentPublished for an unknown intent")
     mls = state.mls
+    derived = event.derived
     if isinstance(intent.data, SendMessageData):
-        derived = event.derived
         if derived is not None:
             mls = derived
         else:
@@ -347,7 +291,10 @@ def _published(state: GroupAggregateState, event: IntentPublished) -> GroupAggre
         plan=event.plan,
         resend=False,
     )
-    return attrs.evolve(state, mls=mls, intents=intents)
+    if isinstance(derived, StagedCommit):
+        published = next(i for i in intents if i.intent_id == event.intent_id)
+        object.__setattr__(published, "staged_cache", derived)
+    return _evolve(state, mls=mls, intents=intents)
 
 
 def _send_failed(state: GroupAggregateState, event: IntentSendFailed) -> GroupAggregateState:
@@ -359,7 +306,7 @@ def _send_failed(state: GroupAggregateState, event: IntentSendFailed) -> GroupAg
         changes: dict[str, Any] = dict(state=IntentState.ERROR, error="SyncError", error_detail=event.reason)
     else:
         changes = dict(resend=True)
-    return attrs.evolve(state, intents=_with_intent(state, event.intent_id, publish_attempts=attempts, **changes))
+    return _evolve(state, intents=_with_intent(state, event.intent_id, publish_attempts=attempts, **changes))
 
 
 def _merged_mls(state: GroupAggregateState, event: EnvelopeProcessed) -> GroupState:
@@ -414,7 +361,6 @@ def _envelope(state: GroupAggregateState, event: EnvelopeProcessed) -> GroupAggr
                 welcome=outcome.welcome,
                 welcome_installations=outcome.welcome_installations,
             )
-            changes["rotated_at_ns"] = event.timestamp_ns
         else:
             mls = _merged_mls(state, event)
             intents = state.intents
@@ -447,7 +393,7 @@ def _envelope(state: GroupAggregateState, event: EnvelopeProcessed) -> GroupAggr
             changes.update(_leave_requested(state, state.inbox_id))
     elif not isinstance(outcome, EnvelopeSkipped):
         raise ReplayMismatch(f"unknown envelope outcome {type(outcome).__name__}")
-    return attrs.evolve(state, **changes)
+    return _evolve(state, **changes)
 
 
 def _apply(state: Optional[GroupAggregateState], event: DomainEvent) -> GroupAggregateState:
@@ -461,25 +407,27 @@ def _apply(state: Optional[GroupAggregateState], event: DomainEvent) -> GroupAgg
         if state is not None and event.originator_version != state.version + 1:
             raise ReplayMismatch(f"GroupJoined v{event.originator_version} does not follow the state")
         new = _joined(state, event)
-        return attrs.evolve(new, version=event.originator_version, modified_ns=event.timestamp_ns)
+        return _evolve(new, version=event.originator_version, modified_ns=event.timestamp_ns)
     if state is None or event.originator_version != state.version + 1:
         raise ReplayMismatch(f"{type(event).__name__} v{event.originator_version} does not follow the state")
     if isinstance(event, IntentQueued):
         intent = Intent(
             intent_id=event.intent_id, kind=kind_of(event.data), data=event.data, queued_at_ns=event.timestamp_ns
         )
-        state = attrs.evolve(state, intents=state.intents + (intent,))
+        # libxmtp resets the key-rotation clock whenever it queues a commit intent (they carry a path).
+        rotated = event.timestamp_ns if intent.is_commit else state.rotated_at_ns
+        state = _evolve(state, intents=state.intents + (intent,), rotated_at_ns=rotated)
     elif isinstance(event, IntentPublished):
         state = _published(state, event)
     elif isinstance(event, IntentSendFailed):
         state = _send_failed(state, event)
     elif isinstance(event, IntentFailed):
-        state = attrs.evolve(
+        state = _evolve(
             state,
             intents=_with_intent(state, event.intent_id, state=IntentState.ERROR, error=event.error, error_detail=event.detail),
         )
     elif isinstance(event, IntentProcessed):
-        state = attrs.evolve(
+        state = _evolve(
             state,
             intents=_with_intent(
                 state, event.intent_id, state=IntentState.PROCESSED, payload=None, welcome=None, welcome_installations=()
@@ -488,12 +436,12 @@ def _apply(state: Optional[GroupAggregateState], event: DomainEvent) -> GroupAgg
     elif isinstance(event, EnvelopeProcessed):
         state = _envelope(state, event)
     elif isinstance(event, MembershipStateChanged):
-        state = attrs.evolve(state, membership_state=event.membership_state)
+        state = _evolve(state, membership_state=event.membership_state)
     elif isinstance(event, ConsentStateChanged):
-        state = attrs.evolve(state, consent_state=event.consent_state)
+        state = _evolve(state, consent_state=event.consent_state)
     else:
         raise ReplayMismatch(f"the group aggregate has no rule for {type(event).__name__}")
-    return attrs.evolve(
+    return _evolve(
         state, version=event.originator_version, modified_ns=event.timestamp_ns, intents=_pruned(state.intents)
     )
 

@@ -30,6 +30,7 @@ from .group_events import (
     IntentQueued,
     IntentSendFailed,
     MembershipStateChanged,
+    identity_record,
 )
 from .group_state import XmtpGroupState
 from .intents import (
@@ -150,6 +151,7 @@ def join_group(
     transcript = GroupUpdated(initiated_by_inbox_id=joined.added_by_inbox_id, added_inboxes=(inbox_id,))
     emitter.emit(
         GroupJoined,
+        derived=joined.mls,
         group_id=joined.group_id,
         inbox_id=inbox_id,
         installation_id=bytes(installation_id),
@@ -277,18 +279,20 @@ def publish_commit(
     except (DecodeError, MlsError) as exc:
         emitter.emit(IntentFailed, intent_id=intent.intent_id, error=type(exc).__name__, detail=str(exc))
         return emitter.events
-    verdict, _identities = check_own_commit(state.mls, staged.effect, fetch_identities)
+    verdict, identities = check_own_commit(state.mls, staged.effect, fetch_identities, state.xmtp)
     if isinstance(verdict, CommitViolation):
         emitter.emit(IntentFailed, intent_id=intent.intent_id, error=verdict.violation.value, detail=verdict.detail)
         return emitter.events
     emitter.emit(
         IntentPublished,
+        derived=staged,
         intent_id=intent.intent_id,
         epoch=state.epoch,
         payload=staged.message,
         payload_hash=payload_hash(staged.message),
         plan=plan,
         seed=bytes(seed),
+        identity_states=identity_record(identities),
     )
     return emitter.events
 

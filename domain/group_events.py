@@ -112,6 +112,7 @@ class GroupJoined(DomainEvent):
     cursor: int
     group_updated: bytes
     key_package_bundle: bytes = attrs.field(repr=False)
+    derived: Any = _derived()
 
 
 # -- intents ----------------------------------------------------------------------------------
@@ -130,7 +131,8 @@ class IntentQueued(DomainEvent):
 @attrs.frozen(kw_only=True)
 class IntentPublished(DomainEvent):
     """The intent's payload was built at ``epoch`` (a staged commit from ``plan``, or an application
-    message) from ``seed``, and handed to the delivery service."""
+    message) from ``seed``, and handed to the delivery service. ``identity_states`` are those the
+    commit's validation read (the plan's key packages and membership record the other inputs)."""
 
     intent_id: bytes
     epoch: int
@@ -138,6 +140,7 @@ class IntentPublished(DomainEvent):
     payload_hash: bytes
     plan: Optional[CommitPlan]
     seed: bytes = attrs.field(repr=False)
+    identity_states: IdentityRecord = ()
     derived: Any = _derived()
 
 

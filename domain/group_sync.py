@@ -31,8 +31,18 @@ from .group_decisions import (
 )
 from .group_errors import restore_error
 from .identity_errors import IdentityError
-from .intents import CommitPlan, Intent, IntentData, IntentKind, IntentState, KeyUpdateData, UpdateGroupMembershipData
+from .intents import (
+    CommitPlan,
+    Intent,
+    IntentData,
+    IntentKind,
+    IntentState,
+    KeyUpdateData,
+    SendMessageData,
+    UpdateGroupMembershipData,
+)
 from .membership_plan import NothingToCommit, inboxes_to_fetch, membership_change, plan_membership_commit
+from .policies import evaluate
 from .ports import Context
 
 __all__ = ["MAX_SYNC_ROUNDS", "identity_fetcher", "GroupSync"]
@@ -88,7 +98,10 @@ class GroupSync:
     # -- intents ---------------------------------------------------------------------------------
 
     def queue(self, data: IntentData) -> bytes:
-        """Queue an intent (TO_PUBLISH); returns its id."""
+        """Queue an intent (TO_PUBLISH); returns its id. An application message first queues a key
+        update when our last rotation is 30 days old (libxmtp queue_intent)."""
+        if isinstance(data, SendMessageData):
+            self.queue_key_rotation_if_due()
         intent_id = self.context.entropy()[:16]
         self._decide(lambda state: queue_intent(state, intent_id, data, self._now()))
         return intent_id
@@ -101,6 +114,13 @@ class GroupSync:
         if any(i.kind is IntentKind.KEY_UPDATE and not i.is_resolved for i in state.intents):
             return
         self.queue(KeyUpdateData())
+
+    def membership_unchanged(self, data: UpdateGroupMembershipData) -> bool:
+        """Whether a membership intent would change nothing now (libxmtp then queues none)."""
+        state = self.state()
+        xmtp = state.xmtp
+        change = membership_change(xmtp, data, self.context.identity.get_inbox_states(inboxes_to_fetch(xmtp, data)))
+        return change.membership.members == xmtp.membership.members and not change.to_add and not change.to_remove
 
     def _plan(self, state: GroupAggregateState, intent: Intent) -> Union[CommitPlan, NothingToCommit]:
         data = intent.data
@@ -208,11 +228,15 @@ class GroupSync:
     # -- leave requests --------------------------------------------------------------------------
 
     def remove_pending_leavers(self) -> None:
-        """A super admin's sync removes the members that asked to leave (libxmtp section 3)."""
+        """A super admin's sync removes the members that asked to leave (libxmtp section 3), with an
+        ordinary removal: skipped when the remove policy denies us, and best effort (libxmtp runs it
+        as a background task, so its failure never fails the sync; the intent records it)."""
         state = self.state()
         me = self.context.inbox_id
         xmtp = state.xmtp
         if not state.is_active or not xmtp.mutable_metadata.is_super_admin(me):
+            return
+        if not evaluate(xmtp.permissions.remove_member_policy, xmtp.actor(me)):
             return
         leavers = tuple(i for i in state.pending_leavers if i != me and xmtp.is_member(i))
         if not leavers:
@@ -221,4 +245,7 @@ class GroupSync:
             data = intent.data
             if isinstance(data, UpdateGroupMembershipData) and set(leavers) <= set(data.remove_inbox_ids):
                 return
-        self.run(UpdateGroupMembershipData(remove_inbox_ids=leavers))
+        try:
+            self.run(UpdateGroupMembershipData(remove_inbox_ids=leavers))
+        except errors.GroupError:
+            pass

@@ -14,7 +14,7 @@ re-derived byte for byte when the commit comes back (the plan holds every I/O in
 from __future__ import annotations
 
 import enum
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import attrs
 
@@ -195,6 +195,8 @@ class Intent:
     welcome_installations: tuple[bytes, ...] = ()
     error: Optional[str] = None
     error_detail: str = ""
+    #: The StagedCommit built when the intent was published (never stored; re-derived on replay).
+    staged_cache: Any = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @property
     def is_commit(self) -> bool:

@@ -214,7 +214,6 @@ class MlsGroup(Generic[C]):
         content = bytes(content)
         with self._context.group_mutex(self._group_id):
             state = self._active_state()
-            self._sync.queue_key_rotation_if_due()
             key = str(self._context.clock.now_ns()).encode()
             data = SendMessageData(
                 content=content,
@@ -260,6 +259,12 @@ class MlsGroup(Generic[C]):
             self._active_state()
             self._sync.run(data)
 
+    def _run_membership(self, data: UpdateGroupMembershipData) -> None:
+        """Like libxmtp: a membership change that would change nothing queues no intent."""
+        if self._sync.membership_unchanged(data):
+            return
+        self._sync.run(data)
+
     def add_members(self, inbox_ids) -> None:
         """Add inboxes (all their installations); UserLimitExceeded past MAX_GROUP_SIZE, changing nothing."""
         inbox_ids = tuple(dict.fromkeys(inbox_ids))
@@ -269,18 +274,22 @@ class MlsGroup(Generic[C]):
             new = [i for i in inbox_ids if not state.xmtp.is_member(i)]
             if new:
                 self._context.identity.get_inbox_states(new)  # InboxNotFound for an unknown inbox
-            self._sync.run(UpdateGroupMembershipData(add_inbox_ids=inbox_ids))
+            self._run_membership(UpdateGroupMembershipData(add_inbox_ids=inbox_ids))
 
     def remove_members(self, inbox_ids) -> None:
         """Remove inboxes (all their installations); a member leaves with ``leave()`` instead."""
         inbox_ids = tuple(dict.fromkeys(inbox_ids))
         if self._context.inbox_id in inbox_ids:
             raise CannotRemoveSelf()
-        self._run(UpdateGroupMembershipData(remove_inbox_ids=inbox_ids))
+        with self._context.group_mutex(self._group_id):
+            self._active_state()
+            self._run_membership(UpdateGroupMembershipData(remove_inbox_ids=inbox_ids))
 
     def update_installations(self) -> None:
         """Add members' new installations, remove revoked ones, record failures."""
-        self._run(UpdateGroupMembershipData())
+        with self._context.group_mutex(self._group_id):
+            self._active_state()
+            self._run_membership(UpdateGroupMembershipData())
 
     def key_update(self) -> None:
         """Rotate our leaf's keys with an empty commit."""

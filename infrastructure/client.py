@@ -111,8 +111,8 @@ class Client:
         self._clock = clock or net.clock
         self._group_mutexes = _Locks()
         self._commit_locks = _Locks()
-        self._client_lock = threading.RLock()
-        self._welcome_lock = threading.RLock()
+        # Guards the installation aggregate: key-package rotation and welcome processing both extend it.
+        self._installation_lock = threading.RLock()
         self._signature_key = installation.signature_key
         self._closed = False
 
@@ -216,7 +216,7 @@ class Client:
     # -- key packages ----------------------------------------------------------------------------
 
     def _ensure_key_package(self, *, force: bool) -> None:
-        with self._client_lock:
+        with self._installation_lock:
             now = self._clock.now_ns()
             installation = self._installation
             if force or installation.key_package_due(now):
@@ -383,7 +383,7 @@ class Client:
         self._ensure_key_package(force=False)
         joined: list[MlsGroup] = []
         fetch = identity_fetcher(self)
-        with self._welcome_lock:
+        with self._installation_lock:
             envelopes = self.api.query_welcome_messages(
                 self.installation_id, after_cursor=self._installation.welcome_cursor
             )

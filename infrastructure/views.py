@@ -135,6 +135,7 @@ class GroupViews:
 
     def _on_joined(self, event: GroupJoined) -> None:
         row = self._groups.get(event.group_id)
+        ours = event.added_by_inbox_id == event.inbox_id
         if row is None:
             row = GroupRow(
                 group_id=event.group_id,
@@ -144,8 +145,8 @@ class GroupViews:
                 dm_id=event.dm_id,
                 created_at_ns=event.timestamp_ns,
                 added_by_inbox_id=event.added_by_inbox_id,
-                membership_state=MembershipState.PENDING,
-                consent_state=ConsentState.UNKNOWN,
+                membership_state=MembershipState.ALLOWED if ours else MembershipState.PENDING,
+                consent_state=ConsentState.ALLOWED if ours else ConsentState.UNKNOWN,
                 last_message_ns=event.timestamp_ns,
             )
         else:

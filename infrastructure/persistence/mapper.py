@@ -22,11 +22,12 @@ from mlsgroup.domain.eventing import DomainEvent, class_version_of, init_fields,
 
 from .cipher import AesGcmCipher
 from .errors import EventReconstructionError, TranscodingError, UnknownTopicError, UnregisteredTypeError
-from .transcoding import rebuild
+from .transcoding import BinaryTranscoder, rebuild
 
 __all__ = ["EventMapper", "record_identity"]
 
 _IDENTITY_PREFIX = b"mlsgroup.store.record.v1"
+_UUID_IDENTITY_PREFIX = _IDENTITY_PREFIX + b"\x01"
 _VERSION = struct.Struct(">q")
 _ID_FIELDS = ("originator_id", "originator_version")
 
@@ -46,6 +47,33 @@ def _state_plan(cls: type) -> tuple[tuple[str, str], ...]:
     return tuple((name, alias) for name, alias in init_fields(cls) if name not in _ID_FIELDS)
 
 
+class _Reading:
+    """What decoding a topic's records needs, worked out once per topic."""
+
+    __slots__ = ("cls", "topic", "topic_bytes", "fields")
+
+    def __init__(self, cls: type, topic: str) -> None:
+        self.cls = cls
+        self.topic = topic
+        self.topic_bytes = topic.encode("utf-8")
+        # The mapper writes the fields in this order, class_version last when above 1.
+        self.fields = BinaryTranscoder.state_fields([alias for _, alias in _state_plan(cls)] + ["class_version"])
+
+
+# Only registered event topics are cached, and the registry never forgets one: bounded, never stale.
+_READINGS: dict[str, _Reading] = {}
+
+
+def _reading(topic: str) -> _Reading:
+    reading = _READINGS.get(topic)
+    if reading is None:
+        cls = registered_class(topic)
+        if cls is None or not issubclass(cls, DomainEvent):
+            raise UnknownTopicError(f"no event class is registered for topic {topic!r}")
+        reading = _READINGS[topic] = _Reading(cls, topic)
+    return reading
+
+
 class EventMapper(Mapper[UUID]):
     """eventsourcing Mapper for events registered with ``mlsgroup.domain.eventing.register_event``."""
 
@@ -57,6 +85,7 @@ class EventMapper(Mapper[UUID]):
     ) -> None:
         super().__init__(transcoder=transcoder, compressor=compressor, cipher=cipher)
         self._binds_identity = isinstance(cipher, AesGcmCipher)
+        self._decode_state = transcoder.decode_state if isinstance(transcoder, BinaryTranscoder) else None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         cls = type(domain_event)
@@ -86,31 +115,41 @@ class EventMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        topic = stored_event.topic
-        cls = registered_class(topic)
-        if cls is None or not issubclass(cls, DomainEvent):
-            raise UnknownTopicError(f"no event class is registered for topic {topic!r}")
-        data = stored_event.state
+        return self.decode_record(
+            stored_event.originator_id, stored_event.originator_version, stored_event.topic, stored_event.state
+        )
+
+    def decode_record(self, originator_id: UUID | str, originator_version: int, topic: str, data: bytes) -> Any:
+        """The event a stored record's columns hold (what :meth:`to_domain_event` does, without a StoredEvent)."""
+        reading = _READINGS.get(topic) or _reading(topic)
         if self.cipher is not None:
             if self._binds_identity:
-                aad = record_identity(stored_event.originator_id, stored_event.originator_version, topic)
+                if type(originator_id) is UUID:
+                    aad = (
+                        _UUID_IDENTITY_PREFIX + originator_id.bytes + _VERSION.pack(originator_version)
+                        + reading.topic_bytes
+                    )
+                else:
+                    aad = record_identity(originator_id, originator_version, topic)
                 data = self.cipher.decrypt(data, aad)  # type: ignore[call-arg]
             else:
                 data = self.cipher.decrypt(data)
         if self.compressor is not None:
             data = self.compressor.decompress(data)
-        state = self.transcoder.decode(data)
+        if self._decode_state is not None:
+            state = self._decode_state(data, reading.fields)
+        else:
+            state = self.transcoder.decode(data)
         if type(state) is not dict:
             raise TranscodingError(f"stored state of {topic} is a {type(state).__name__}, not a dict")
-        originator_id = stored_event.originator_id
-        if isinstance(originator_id, str):
+        if type(originator_id) is not UUID:
             try:
-                originator_id = UUID(originator_id)
-            except ValueError:
+                originator_id = UUID(originator_id)  # type: ignore[arg-type]
+            except (ValueError, TypeError, AttributeError):
                 raise EventReconstructionError(f"originator_id {originator_id!r} is not a UUID") from None
         stored_version = state.pop("class_version", 1)
         if type(stored_version) is not int:
             raise EventReconstructionError(f"class_version of {topic} is not an int")
         state["originator_id"] = originator_id
-        state["originator_version"] = stored_event.originator_version
-        return rebuild(cls, topic, stored_version, state, EventReconstructionError)
+        state["originator_version"] = originator_version
+        return rebuild(reading.cls, topic, stored_version, state, EventReconstructionError)

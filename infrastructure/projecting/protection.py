@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import os
 import struct
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from cryptography.exceptions import InvalidTag
@@ -28,7 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from mlsgroup.projections import BOOL, INT, TEXT, ColumnType, Table
+from mlsgroup.projections import BOOL, BYTES, INT, TEXT, ColumnType, Table
 
 from .errors import ViewDecryptionError
 
@@ -42,7 +43,7 @@ _FORMAT = b"\x01"
 _INDEX_SIZE = 16
 _I64 = struct.Struct(">q")
 _U32 = struct.Struct(">I")
-_PRESENT = b"\x01"
+_CELL_HEAD = struct.Struct(">BI")  # present (1), then the value's length
 
 
 class CellKeys:
@@ -107,6 +108,20 @@ def _key_part(value: Any) -> bytes:
     return b"s" + len(data).to_bytes(4, "big") + data
 
 
+def _single_key_aad(key: tuple[Any, ...]) -> bytes:
+    return _key_part(key[0])
+
+
+def _tuple_getter(names: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """``row -> tuple of row[name] for names``, in one C call where possible."""
+    if len(names) > 1:
+        return itemgetter(*names)  # type: ignore[return-value]
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return lambda row: ()
+
+
 class TableCodec:
     """Turns a table's rows into stored tuples (sealing sensitive cells) and back.
 
@@ -127,9 +142,7 @@ class TableCodec:
         self.encrypted = bool(sealed)
         self._clear_names = tuple(c.name for c in clear)
         self._sealed_names = tuple(c.name for c in sealed)
-        self._sealed_encoders = tuple(_to_bytes(c.type) for c in sealed)
         self._sealed_decoders = tuple(_from_bytes(c.type) for c in sealed)
-        self._sealed_plan = tuple(zip(self._sealed_names, self._sealed_encoders))
         self._indexed_names = tuple(c.name for c in indexed)
         self._index_of = {c.name: c.name + INDEX_SUFFIX for c in indexed}
         extra = (SEALED_COLUMN,) if sealed else ()
@@ -155,6 +168,14 @@ class TableCodec:
             for c in indexed
         } if keys is not None else {}
         self._key_is_indexed = tuple(name in self._index_of for name in table.key)
+        # Getters building each part of a stored tuple in one C call (the rebuild's write path).
+        self._row_getter = _tuple_getter(self.column_names)
+        self._clear_getter = _tuple_getter(self._clear_names)
+        self._sealed_getter = _tuple_getter(self._sealed_names)
+        self._key_getter = _tuple_getter(table.key)
+        self._sealed_encoders = tuple(None if c.type is BYTES else _to_bytes(c.type) for c in sealed)
+        if len(table.key) == 1 and not self._index_macs:
+            self._key_aad = _single_key_aad  # type: ignore[method-assign]
 
     def blind_index(self, name: str, value: Any) -> bytes:
         mac, encode = self._index_macs[name]
@@ -179,30 +200,41 @@ class TableCodec:
         )
 
     def encode_row(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        return self.encode_rows((row,))[0]
+
+    def encode_rows(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """The stored tuples of ``rows`` (a batch's writes of this table: one nonce draw for all)."""
         if not self.encrypted:
-            return tuple([row[name] for name in self.column_names])
-        if self._index_macs:
-            stored_key = self.encode_key(tuple([row[name] for name in self.table.key]))
-        else:
-            stored_key = [row[name] for name in self.table.key]
-        aad = self._aad_prefix + b"".join([_key_part(value) for value in stored_key])
-        parts = []
-        append = parts.append
-        for name, encode in self._sealed_plan:
-            value = row[name]
-            if value is None:
-                append(b"\x00")
+            return list(map(self._row_getter, rows))
+        aead_encrypt = self._aead.encrypt  # type: ignore[union-attr]
+        clear_of, sealed_of, key_of = self._clear_getter, self._sealed_getter, self._key_getter
+        sealed_encoders, prefix, indexed = self._sealed_encoders, self._aad_prefix, self._indexed_names
+        key_aad = self._key_aad
+        nonces = os.urandom(_NONCE * len(rows))
+        stored = []
+        at = 0
+        for row in rows:
+            parts = []
+            for value, encode in zip(sealed_of(row), sealed_encoders):
+                if value is None:
+                    parts.append(b"\x00")
+                else:
+                    data = value if encode is None else encode(value)
+                    parts.append(_CELL_HEAD.pack(1, len(data)))
+                    parts.append(data)
+            nonce = nonces[at : at + _NONCE]
+            at += _NONCE
+            box = _FORMAT + nonce + aead_encrypt(nonce, b"".join(parts), prefix + key_aad(key_of(row)))
+            if indexed:
+                blind = tuple(None if row[name] is None else self.blind_index(name, row[name]) for name in indexed)
+                stored.append(clear_of(row) + (box,) + blind)
             else:
-                data = encode(value)
-                append(_PRESENT + _U32.pack(len(data)) + data)
-        nonce = os.urandom(_NONCE)
-        box = _FORMAT + nonce + self._aead.encrypt(nonce, b"".join(parts), aad)  # type: ignore[union-attr]
-        clear = [row[name] for name in self._clear_names]
-        clear.append(box)
-        for name in self._indexed_names:
-            value = row[name]
-            clear.append(None if value is None else self.blind_index(name, value))
-        return tuple(clear)
+                stored.append(clear_of(row) + (box,))
+        return stored
+
+    def _key_aad(self, key: tuple[Any, ...]) -> bytes:
+        """The associated data naming a row by its stored primary key."""
+        return b"".join([_key_part(value) for value in self.encode_key(key)])
 
     def decode_row(self, stored: Sequence[Any]) -> dict[str, Any]:
         clear_count = len(self._clear_names)

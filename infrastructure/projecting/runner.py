@@ -1,8 +1,8 @@
 """Runs a view over an event store: batched catch-up with tracking, rebuild, background following, queries.
 
 The pull loop is the same on every backend (the SQLite recorder has no ``subscribe()``): read up
-to ``batch_size`` notifications of the view's topics after the tracked position with
-``select_notifications``, decode them with the store's mapper, fold them through the view's pure
+to ``batch_size`` records of the view's topics after the tracked position (:mod:`.reading`),
+decode them with the store's mapper, fold them through the view's pure
 handlers into a :class:`ViewState` overlay, and write the touched rows together with the new
 position in ONE transaction. Because rows and position commit together, a restart resumes exactly
 after the last committed event: every event is projected exactly once.
@@ -25,22 +25,35 @@ Typical use by the Client (read-your-writes)::
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
 
-from mlsgroup.infrastructure.persistence import StoreSettings
+from mlsgroup.infrastructure.persistence import EventMapper, StoreSettings
 from mlsgroup.projections import RowError, View, ViewState
 
 from .backends import open_view_store
 from .errors import ProjectionFailed, ViewConflict, ViewQueryError
 from .protection import derive_cell_keys
 from .query import build_query
+from .reading import Record, record_reader
 
 __all__ = ["ViewRunner", "DEFAULT_BATCH_SIZE"]
 
 DEFAULT_BATCH_SIZE = 1000
 _MAX_CONFLICTS = 10
+
+
+def _record_decoder(mapper: Any) -> Callable[[Any, int, str, bytes], Any]:
+    """``decode(originator_id, originator_version, topic, state) -> event`` for the store's mapper."""
+    if isinstance(mapper, EventMapper):
+        return mapper.decode_record
+
+    def decode(originator_id: Any, originator_version: int, topic: str, state: bytes) -> Any:
+        return mapper.to_domain_event(StoredEvent(originator_id, originator_version, topic, state))
+
+    return decode
 
 
 class ViewRunner:
@@ -55,6 +68,8 @@ class ViewRunner:
         self.batch_size = batch_size
         self.application_name = app.name
         self._topics = view.topics
+        self._read = record_reader(app.recorder, self._topics)
+        self._decode = _record_decoder(app.mapper)
         self._lock = threading.RLock()
         self._follower: threading.Thread | None = None
         self._stop_following = threading.Event()
@@ -113,12 +128,10 @@ class ViewRunner:
             conflicts = 0
             position = self.position
             while position is None or position < target:
-                notifications = recorder.select_notifications(
-                    start=position, limit=self.batch_size, stop=target, topics=self._topics, inclusive_of_start=False
-                )
-                last = notifications[-1].id if len(notifications) == self.batch_size else target
+                records = self._read(position, target, self.batch_size)
+                last = records[-1][0] if len(records) == self.batch_size else target
                 try:
-                    processed += self._process(position, notifications, last)
+                    processed += self._process(position, records, last)
                 except ViewConflict:
                     conflicts += 1
                     if conflicts > _MAX_CONFLICTS:
@@ -137,13 +150,14 @@ class ViewRunner:
             finally:
                 self.store.create_indexes()
 
-    def _process(self, expected: int | None, notifications: Sequence[Any], last: int) -> int:
-        to_event = self.app.mapper.to_domain_event
+    def _process(self, expected: int | None, records: Sequence[Record], last: int) -> int:
+        decode = self._decode
         events = []
+        append = events.append
         failure: tuple[int, BaseException] | None = None
-        for notification in notifications:
+        for _, originator_id, originator_version, topic, state in records:
             try:
-                events.append(to_event(notification))
+                append(decode(originator_id, originator_version, topic, state))
             except Exception as exc:  # a record that cannot be read stops the view at that event
                 failure = (len(events), exc)
                 break
@@ -167,13 +181,11 @@ class ViewRunner:
                 batch.advance(last)
                 return len(events)
             at, cause = failure
-            error = ProjectionFailed(
-                view.name, notifications[at].id, notifications[at].topic, f"{type(cause).__name__}: {cause}"
-            )
+            error = ProjectionFailed(view.name, records[at][0], records[at][3], f"{type(cause).__name__}: {cause}")
             if at == 0:
                 raise error from cause  # nothing to keep: roll the claim back too
             batch.flush(state)
-            batch.advance(notifications[at - 1].id)
+            batch.advance(records[at - 1][0])
         raise error from cause
 
     # Queries -----------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ class SqlBatch:
             codec = table_sql.codec
             rows = state.rows[name]
             deleted = [codec.encode_key(key) for key in keys if rows[key] is None]
-            written = [codec.encode_row(row) for key in keys if (row := rows[key]) is not None]
+            written = codec.encode_rows([row for key in keys if (row := rows[key]) is not None])
             if deleted:
                 cursor.executemany(table_sql.delete, deleted)
             if written:

@@ -64,7 +64,7 @@ def valid_metadata_values(field: MetadataField = MetadataField.GROUP_NAME, *, ma
 def overlong_metadata_values(field: MetadataField = MetadataField.GROUP_NAME) -> st.SearchStrategy[str]:
     """Values one or more UTF-8 bytes past the field's limit (fields without a limit have none)."""
     limit = LIMITED_FIELDS[field]
-    return st.builds(_past, st.sampled_from(_WIDE_CHARACTERS), st.integers(1, 8), st.just(limit))
+    return st.tuples(st.sampled_from(_WIDE_CHARACTERS), st.integers(1, 8)).map(lambda drawn: _past(drawn[0], drawn[1], limit))
 
 
 def metadata_values(field: MetadataField = MetadataField.GROUP_NAME) -> st.SearchStrategy[str]:

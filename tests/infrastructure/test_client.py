@@ -35,7 +35,7 @@ from mlsgroup.domain.identity_errors import InboxNotFound
 from mlsgroup.domain.intents import KeyUpdateData
 from mlsgroup.domain.mls_group import MlsGroup
 from mlsgroup.infrastructure import Client, Network
-from mlsgroup.infrastructure.persistence import ManualClock, StoreSettings
+from mlsgroup.infrastructure.persistence import ManualClock, StoreDecryptionError, StoreSettings
 
 KEY = bytes(range(32))
 
@@ -486,7 +486,7 @@ def test_creator_with_two_installations_brings_both(net: Network) -> None:
     alice2 = alice.register_installation()
     group = alice.create_group([bob.inbox_id])
     alices2 = welcome(alice2, group)
-    assert alices2.membership_state is MembershipState.PENDING
+    assert alices2.membership_state is MembershipState.ALLOWED  # our own inbox added us
     group.send_text("synced to my other device")
     alices2.sync()
     assert texts(alices2) == ["synced to my other device"]
@@ -721,5 +721,46 @@ def test_client_open_restores_groups_and_messages(stack: Stack) -> None:
         assert texts(bobs)[-1] == "after restart"
         agree(restored, bobs)
     if stack.kind == "sqlite":
-        with pytest.raises(Exception):
+        with pytest.raises(StoreDecryptionError):
             Client.open(stack.net, store=alice_store, encryption_key=bytes(32))
+
+
+# -- delivery failures ---------------------------------------------------------------------------------
+
+
+class FlakyApi:
+    """The in-memory delivery service, refusing the next ``failures`` group sends."""
+
+    def __init__(self, api: Any) -> None:
+        self._api = api
+        self.failures = 0
+
+    def send_group_messages(self, group_id: bytes, payloads: Any) -> list[int]:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("delivery service unavailable")
+        return self._api.send_group_messages(group_id, payloads)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
+
+
+def test_a_refused_send_is_retried_and_fails_after_three_attempts() -> None:
+    base = Network.in_memory(clock=ManualClock())
+    flaky = FlakyApi(base.api)
+    net = Network(flaky, base.identity, base.clock)
+    alice, bob = clients(net, 2)
+    group = alice.create_group([bob.inbox_id])
+    bobs = welcome(bob, group)
+    flaky.failures = 1
+    group.send_text("second attempt")
+    flaky.failures = 3
+    with pytest.raises(errors.SyncError):
+        group.send_text("never delivered")
+    statuses = [(m.text, m.delivery_status) for m in group.messages(kind=MessageKind.APPLICATION)]
+    assert statuses == [("second attempt", DeliveryStatus.PUBLISHED), ("never delivered", DeliveryStatus.FAILED)]
+    flaky.failures = 1
+    group.update_name("after a failed commit send")
+    bobs.sync()
+    assert texts(bobs) == ["second attempt"] and bobs.name == "after a failed commit send"
+    agree(group, bobs)

@@ -198,3 +198,27 @@ def test_failed_admin_change_does_not_wedge_later_metadata_updates(any_network, 
     assert (a.name, a.description) == ("alice too", "and this")
     assert a.admins() == []
     agree([a, b, c])
+
+
+@pytest.mark.parametrize(("attribute", "field", "limit"), [
+    ("name", "group_name", 100),
+    ("description", "description", 1000),
+    ("image_url_square", "group_image_url_square", 2048),
+    ("app_data", "app_data", 8192),
+], ids=["name", "description", "image_url_square", "app_data"])
+def test_metadata_length_limits_on_receive(net, make_client, attribute, field, limit):
+    """A peer that skips the sender's check cannot push an over-long value: receivers reject the
+    commit, and a commit at the limit from the same epoch is accepted."""
+    from .forgery import Attacker
+
+    bob = make_client(net)
+    mallory = Attacker(net)
+    state = mallory.group_with(bob)
+    (b,) = bob.sync_welcomes()
+    epoch = b.epoch
+    mallory.set_attribute(state, field, "y" * (limit + 1))
+    b.sync()
+    assert (b.epoch, getattr(b, attribute)) == (epoch, "")
+    mallory.set_attribute(state, field, "y" * limit)
+    b.sync()
+    assert (b.epoch, getattr(b, attribute)) == (epoch + 1, "y" * limit)

@@ -42,8 +42,8 @@ from mlsgroup.infrastructure.testing.strategies import LIMITED_FIELDS
 from tests.infrastructure.scenarios.conftest import scenario_schema  # noqa: F401 - fixture
 
 # (max examples under ci/dev, divisor under deep, steps per run)
-_BUDGETS = {"in_memory": (6, 4), "memory_stores": (3, 8), "sqlite": (3, 8), "postgres": (2, 10)}
-_STEPS = 12
+_BUDGETS = {"in_memory": (25, 2), "memory_stores": (10, 5), "sqlite": (10, 5), "postgres": (8, 6)}
+_STEPS = 30
 
 
 def _settings(kind: str) -> settings:

@@ -1,0 +1,240 @@
+"""Auditing a whole installation store: read every record one by one (so a tampered record is
+pinpointed, not fatal), check the installation aggregate, and audit each group with the pure
+``mlsgroup.domain.audit.GroupAuditor``.
+
+The store is opened with the eventsourcing application the client uses, but nothing is written:
+the audit only selects records. A path without a file is refused rather than created.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+from uuid import UUID
+
+import attrs
+from eventsourcing.persistence import StoredEvent
+
+from mlsgroup.domain.audit import VIOLATION, WARNING, Finding, GroupAudit, GroupAuditor
+from mlsgroup.domain.group_aggregate import GroupSnapshot
+from mlsgroup.domain.group_events import GroupCreated, GroupJoined
+from mlsgroup.domain.identity import installation_key_pair
+from mlsgroup.domain.installation_aggregate import INSTALLATION_AGGREGATE_ID, InstallationCreated, WelcomeProcessed
+
+from ..group_store import GroupStoreApplication
+from ..persistence import StoreConfigurationError, StoreSettings, StoredDataError
+from .errors import NotAGroupStore, StoreNotFound, WrongKey
+
+__all__ = ["StoreAudit", "audit_store", "Progress"]
+
+Progress = Callable[[int, int], None]
+"""Called with (events audited so far, events in the store)."""
+
+_BATCH = 1000
+_KEY_PROBES = 8
+
+
+@attrs.frozen
+class StoreAudit:
+    """The audit of one store: its installation, every group, and findings about the store itself."""
+
+    store: str
+    inbox_id: str
+    installation_id: bytes
+    events: int
+    groups: tuple[GroupAudit, ...]
+    findings: tuple[Finding, ...]
+    seconds: float
+
+    @property
+    def violations(self) -> int:
+        return sum(f.severity == VIOLATION for f in self.findings) + sum(len(g.violations) for g in self.groups)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == WARNING for f in self.findings) + sum(len(g.warnings) for g in self.groups)
+
+    @property
+    def ok(self) -> bool:
+        return self.violations == 0
+
+
+def _open(path: Path, key: Optional[bytes]) -> GroupStoreApplication:
+    if not path.is_file():
+        raise StoreNotFound(f"no store file at {path}")
+    try:
+        return GroupStoreApplication.open(StoreSettings.sqlite(path, encryption_key=key))
+    except StoreConfigurationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - sqlite3 / eventsourcing errors for a file that is no store
+        raise NotAGroupStore(f"{path} is not an mlsgroup store: {exc}") from None
+
+
+def _notifications(app: GroupStoreApplication) -> Iterator:
+    start = None
+    while True:
+        batch = app.recorder.select_notifications(start, _BATCH, inclusive_of_start=start is None)
+        if not batch:
+            return
+        yield from batch
+        start = batch[-1].id
+
+
+def _check_key(app: GroupStoreApplication, path: Path) -> None:
+    """Refuse the key when none of the first records decrypts (rather than flag every record)."""
+    probes = app.recorder.select_notifications(None, _KEY_PROBES)
+    if not probes:
+        raise NotAGroupStore(f"{path} holds no events")
+    failures = []
+    for record in probes:
+        try:
+            app.mapper.to_domain_event(record)
+            return
+        except StoredDataError as exc:
+            failures.append(exc)
+    raise WrongKey(
+        f"cannot read {path}: no record decrypts with this key (wrong key, a key for an unencrypted store, "
+        f"or no key for an encrypted one): {failures[0]}"
+    )
+
+
+class _Reader:
+    """Decodes one aggregate's records, turning unreadable ones into (version, message) pairs."""
+
+    def __init__(self, app: GroupStoreApplication) -> None:
+        self.app = app
+
+    def events(self, originator_id: UUID) -> Iterator[tuple[StoredEvent, object]]:
+        for stored in self.app.recorder.select_events(originator_id):
+            try:
+                yield stored, self.app.mapper.to_domain_event(stored)
+            except StoredDataError as exc:
+                yield stored, exc
+
+    def snapshots(self, originator_id: UUID, findings: list[Finding]) -> list[GroupSnapshot]:
+        store = self.app.snapshots
+        if store is None:
+            return []
+        result = []
+        for stored in store.recorder.select_events(originator_id):
+            try:
+                snapshot = store.mapper.to_domain_event(stored)
+            except StoredDataError as exc:
+                findings.append(Finding(VIOLATION, "record", stored.originator_version, None,
+                                        f"the snapshot record at v{stored.originator_version} cannot be read: {exc}"))
+                continue
+            if isinstance(snapshot, GroupSnapshot):
+                result.append(snapshot)
+        return result
+
+
+class _Installation:
+    """What the installation aggregate says: who we are and which welcomes joined which groups."""
+
+    def __init__(self) -> None:
+        self.inbox_id = ""
+        self.installation_id = b""
+        self.signature_key = b""
+        self.joins: dict[bytes, int] = {}
+        self.findings: list[Finding] = []
+
+    def read(self, reader: _Reader) -> int:
+        count = 0
+        expected = 1
+        for stored, event in reader.events(INSTALLATION_AGGREGATE_ID):
+            count += 1
+            version = stored.originator_version
+            if version != expected:
+                self.findings.append(Finding(VIOLATION, "sequence", version, None,
+                                             f"installation event v{version} follows v{expected - 1}: events missing"))
+            expected = version + 1
+            if isinstance(event, Exception):
+                self.findings.append(Finding(VIOLATION, "record", version, None,
+                                             f"the installation record at v{version} cannot be read: {event}"))
+            elif isinstance(event, InstallationCreated):
+                self._created(event)
+            elif isinstance(event, WelcomeProcessed) and event.group_id is not None and event.outcome == "Joined":
+                self.joins[bytes(event.group_id)] = self.joins.get(bytes(event.group_id), 0) + 1
+        if count == 0:
+            self.findings.append(Finding(VIOLATION, "installation", None, None, "the store holds no installation aggregate"))
+        return count
+
+    def _created(self, event: InstallationCreated) -> None:
+        key, installation_id = installation_key_pair(event.key_seed)
+        self.inbox_id, self.installation_id, self.signature_key = event.inbox_id, bytes(event.installation_id), bytes(key)
+        if installation_id != event.installation_id:
+            self.findings.append(Finding(VIOLATION, "installation", event.originator_version, None,
+                                         "the installation id is not the one its key seed derives"))
+
+    def check_group(self, audit: GroupAudit, first: object) -> tuple[Finding, ...]:
+        found = []
+        if isinstance(first, (GroupCreated, GroupJoined)) and self.installation_id:
+            if first.inbox_id != self.inbox_id or bytes(first.installation_id) != self.installation_id:
+                found.append(Finding(VIOLATION, "installation", 1, None, "the group belongs to another installation"))
+            if isinstance(first, GroupCreated) and bytes(first.signature_private) != self.signature_key:
+                found.append(Finding(VIOLATION, "installation", 1, None, "the group was created with another signature key"))
+        joins = audit.counts.get("joins", 0)
+        welcomed = self.joins.get(audit.group_id, 0)
+        if joins != welcomed:
+            found.append(Finding(VIOLATION, "installation", None, None,
+                                 f"the group records {joins} join(s) but the installation {welcomed} welcome(s) for it"))
+        return tuple(found)
+
+
+def audit_store(path: str | Path, key: Optional[bytes], *, progress: Optional[Progress] = None) -> StoreAudit:
+    """Audit every group of the SQLite store at ``path`` (StoreNotFound, WrongKey, NotAGroupStore)."""
+    started = time.perf_counter()
+    path = Path(path)
+    app = _open(path, key)
+    try:
+        _check_key(app, path)
+        counts: dict[UUID, int] = {}
+        for notification in _notifications(app):
+            counts[notification.originator_id] = counts.get(notification.originator_id, 0) + 1
+        total = sum(counts.values())
+        reader = _Reader(app)
+        installation = _Installation()
+        done = installation.read(reader)
+        groups = []
+        for originator_id in counts:
+            if originator_id == INSTALLATION_AGGREGATE_ID:
+                continue
+            audit, done = _audit_group(reader, installation, originator_id, done, total, progress)
+            groups.append(audit)
+        if progress is not None:
+            progress(total, total)
+    finally:
+        app.close()
+    return StoreAudit(
+        store=str(path),
+        inbox_id=installation.inbox_id,
+        installation_id=installation.installation_id,
+        events=total,
+        groups=tuple(groups),
+        findings=tuple(installation.findings),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _audit_group(
+    reader: _Reader, installation: _Installation, originator_id: UUID, done: int, total: int, progress: Optional[Progress]
+) -> tuple[GroupAudit, int]:
+    extra: list[Finding] = []
+    auditor = GroupAuditor(originator_id.bytes, reader.snapshots(originator_id, extra))
+    first = None
+    for stored, event in reader.events(originator_id):
+        if isinstance(event, Exception):
+            auditor.unreadable(stored.originator_version, str(event))
+        else:
+            if first is None:
+                first = event
+            auditor.feed(event)  # type: ignore[arg-type]
+        done += 1
+        if progress is not None and done % 64 == 0:
+            progress(done, total)
+    audit = auditor.finish()
+    extra.extend(installation.check_group(audit, first))
+    if extra:
+        audit = attrs.evolve(audit, findings=audit.findings + tuple(extra))
+    return audit, done
