@@ -29,6 +29,7 @@ from .extensions import (
 from .group_state import XmtpGroupState
 from .message_kinds import DeliveryStatus, MessageKind
 from .metadata_fields import MetadataField
+from .mls_group import MlsGroup
 from .policies import (
     AndCondition,
     AnyCondition,
@@ -44,6 +45,7 @@ from .validation import check_commit, required_identity_states, validate_commit
 
 __all__ = [
     "errors",
+    "MlsGroup",
     "ConversationType",
     "MembershipState",
     "ConsentState",

@@ -228,7 +228,11 @@ class GroupAuditor:
             snapshot = self._snapshots.get(version)
             if snapshot is None:
                 return
-            self._state = snapshot.restore()
+            try:
+                self._state = snapshot.restore()
+            except Exception as exc:  # noqa: BLE001 - an unusable snapshot leaves the replay halted
+                self._find("snapshot", f"the snapshot at v{version} cannot be restored: {type(exc).__name__}: {exc}", version)
+                return
             self._halted = False
             self._checked_snapshots.add(version)
             self._find("replay", f"replay resumed from the snapshot at v{version}", version, WARNING)

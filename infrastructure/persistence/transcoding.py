@@ -398,11 +398,6 @@ def _items(data: bytes, pos: int, depth: int) -> tuple[list[Any], int]:
 
 
 def _read_dict(data: bytes, pos: int, depth: int) -> tuple[dict[Any, Any], int]:
-    return _read_fields(data, pos, depth, ())
-
-
-def _read_fields(data: bytes, pos: int, depth: int, fields: StateFields) -> tuple[dict[Any, Any], int]:
-    """A dict body; keys that match ``fields`` (alias, tagged encoding, its size) in order are not decoded."""
     count, pos = _length(data, pos)
     result: dict[Any, Any] = {}
     if not count:
@@ -411,25 +406,16 @@ def _read_fields(data: bytes, pos: int, depth: int, fields: StateFields) -> tupl
     if depth > MAX_DEPTH:
         raise _fail(f"nesting deeper than {MAX_DEPTH}", pos)
     end = len(data)
-    planned = len(fields)
-    for index in range(count):
-        if index < planned:
-            key, encoded, size = fields[index]
-            matched = data.startswith(encoded, pos)
+    for _ in range(count):
+        tag = data[pos]
+        if tag == _STR and data[pos + 1] < 0x80:
+            start = pos + 2
+            pos = start + data[start - 1]
+            if pos > end:
+                raise _fail("length runs past the end", start)
+            key: Any = data[start:pos].decode()
         else:
-            matched = False
-        if matched:
-            pos += size
-        else:
-            tag = data[pos]
-            if tag == _STR and data[pos + 1] < 0x80:
-                start = pos + 2
-                pos = start + data[start - 1]
-                if pos > end:
-                    raise _fail("length runs past the end", start)
-                key = data[start:pos].decode()
-            else:
-                key, pos = _read(data, pos, depth)
+            key, pos = _read(data, pos, depth)
         tag = data[pos]
         if tag >= _FIXINT:
             item: Any = tag & 0x7F
@@ -450,6 +436,38 @@ def _read_fields(data: bytes, pos: int, depth: int, fields: StateFields) -> tupl
             raise _fail("unhashable dict key", pos) from None
     if len(result) != count:
         raise _fail("duplicate dict key", pos)
+    return result, pos
+
+
+def _read_planned(data: bytes, pos: int, fields: StateFields) -> tuple[dict[str, Any], int] | None:
+    """A top-level dict body holding exactly the keys of ``fields``, in order; None if it does not.
+
+    Keys are matched as stored bytes instead of being decoded, and the loop runs over the plan.
+    """
+    count, pos = _length(data, pos)
+    if count != len(fields):
+        return None
+    result: dict[str, Any] = {}
+    end = len(data)
+    for key, encoded, size in fields:
+        if not data.startswith(encoded, pos):
+            return None
+        pos += size
+        tag = data[pos]
+        if tag >= _FIXINT:
+            item: Any = tag & 0x7F
+            pos += 1
+        elif (tag == _BYTES or tag == _STR) and data[pos + 1] < 0x80:
+            start = pos + 2
+            pos = start + data[start - 1]
+            if pos > end:
+                raise _fail("length runs past the end", start)
+            item = data[start:pos] if tag == _BYTES else data[start:pos].decode()
+        elif tag == _UINT and data[pos + 1] >= 0x80:
+            item, pos = _long_varint(data, pos + 1)
+        else:
+            item, pos = _read(data, pos, 1)
+        result[key] = item
     return result, pos
 
 
@@ -557,27 +575,20 @@ def _read_record(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
     if kind != _RECORD_KIND:
         raise _fail(f"topic {topic!r} is not an attrs record", pos)
     stored_version, pos = _varint(data, pos)
+    body = pos
     count, pos = _length(data, pos)
-    state: dict[str, Any] = {}
-    if count:
-        depth += 1
-        if depth > MAX_DEPTH:
-            raise _fail(f"nesting deeper than {MAX_DEPTH}", pos)
+    depth += 1
+    if count and depth > MAX_DEPTH:
+        raise _fail(f"nesting deeper than {MAX_DEPTH}", pos)
+    fields = _field_plan(cls)
+    state: dict[str, Any] | None = {}
+    if count == len(fields):
         end = len(data)
-        fields = _field_plan(cls)
-        planned = len(fields)
-        for index in range(count):
-            if index < planned:
-                key, encoded, size = fields[index]
-                matched = data.startswith(encoded, pos)
-            else:
-                matched = False
-            if matched:
-                pos += size
-            else:  # written by another class_version, or by hand
-                size, start = _length(data, pos)
-                pos = start + size
-                key = data[start:pos].decode()
+        for key, encoded, size in fields:
+            if not data.startswith(encoded, pos):
+                state = None  # written by another class_version (or by hand): read it key by key
+                break
+            pos += size
             tag = data[pos]
             if tag >= _FIXINT:
                 item: Any = tag & 0x7F
@@ -592,10 +603,27 @@ def _read_record(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
                 item, pos = _long_varint(data, pos + 1)
             else:
                 item, pos = _read(data, pos, depth)
-            state[key] = item
-        if len(state) != count:
-            raise _fail("duplicate field", pos)
+            state[key] = item  # type: ignore[index]
+    else:
+        state = None
+    if state is None:
+        state, pos = _record_state(data, body, depth)
     return rebuild(cls, topic, stored_version, state, TranscodingError), pos
+
+
+def _record_state(data: bytes, pos: int, depth: int) -> tuple[dict[str, Any], int]:
+    """A record's (field keyword, value) items whatever their keywords and order."""
+    count, pos = _length(data, pos)
+    state: dict[str, Any] = {}
+    for _ in range(count):
+        size, start = _length(data, pos)
+        pos = start + size
+        key = data[start:pos].decode()
+        item, pos = _read(data, pos, depth)
+        state[key] = item
+    if len(state) != count:
+        raise _fail("duplicate field", pos)
+    return state, pos
 
 
 def _read_adapted(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
@@ -691,10 +719,8 @@ class BinaryTranscoder(Transcoder):
         if type(data) is not bytes:
             data = bytes(data)
         try:
-            if data and data[0] == _DICT:
-                value, pos = _read_fields(data, 1, 0, fields)
-            else:
-                value, pos = _read(data, 0, 0)
+            planned = _read_planned(data, 1, fields) if fields and data[:1] == b"\x0b" else None
+            value, pos = _read(data, 0, 0) if planned is None else planned
         except IndexError:
             raise TranscodingError("truncated value") from None
         except UnicodeDecodeError:

@@ -23,9 +23,11 @@ importing the implementation's, so the kit tests the implementation instead of m
 """
 
 from . import checks, model, strategies
-from .machine import GroupMachine, NetworkFactory, StoreFactory, make_machine, temporary_store_factory
+from .harness import MachineHarness, NetworkFactory, StoreFactory
+from .machine import GroupMachine, make_machine
 from .model import GroupModel, Kind, Snapshot
 from .phantoms import phantom_inboxes
+from .stores import temporary_store_factory
 from .strategies import (
     group_names,
     inbox_choices,
@@ -39,6 +41,7 @@ from .strategies import (
 
 __all__ = [
     "GroupMachine",
+    "MachineHarness",
     "make_machine",
     "temporary_store_factory",
     "NetworkFactory",
