@@ -16,6 +16,7 @@ __all__ = [
     "GroupNotFound",
     "MlsGroupNotFound",
     "TooManyCharacters",
+    "AddressNotFound",
     "InvalidGroupMembership",
     "MissingSequenceId",
     "NoWelcomesToSend",
@@ -102,6 +103,16 @@ class TooManyCharacters(GroupError):
     def __init__(self, length: int) -> None:
         self.length = length
         super().__init__(f"Exceeded max characters for this field. Must be under: {length}")
+
+
+class AddressNotFound(GroupError):
+    """Inboxes named in a membership change have no identity (libxmtp's AddressNotFound)."""
+
+    message = "Addresses not found"
+
+    def __init__(self, inbox_ids: "str | list[str] | tuple[str, ...]" = ()) -> None:
+        self.inbox_ids = (inbox_ids,) if isinstance(inbox_ids, str) else tuple(inbox_ids)
+        super().__init__(f"Addresses not found {list(self.inbox_ids)}")
 
 
 class InvalidGroupMembership(GroupError):

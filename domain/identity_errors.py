@@ -7,6 +7,8 @@ that found nothing. Garbage bytes raise ``mlsgroup.domain.mls.errors.DecodeError
 
 from __future__ import annotations
 
+from .errors import AddressNotFound
+
 __all__ = [
     "IdentityError",
     "InboxNotFound",
@@ -32,12 +34,15 @@ class IdentityError(Exception):
     """Base of every identity error."""
 
 
-class InboxNotFound(IdentityError, LookupError):
-    """No identity update has been published for the inbox (or inboxes) asked for."""
+class InboxNotFound(IdentityError, AddressNotFound, LookupError):
+    """No identity update has been published for the inbox (or inboxes) asked for.
+
+    It is also the public group error ``errors.AddressNotFound``, which adding an unregistered
+    inbox to a group raises.
+    """
 
     def __init__(self, inbox_ids: "str | list[str] | tuple[str, ...]") -> None:
-        self.inbox_ids = (inbox_ids,) if isinstance(inbox_ids, str) else tuple(inbox_ids)
-        super().__init__(f"inbox not found: {', '.join(self.inbox_ids)}")
+        AddressNotFound.__init__(self, inbox_ids)
 
 
 class UnknownSequenceId(IdentityError, LookupError):

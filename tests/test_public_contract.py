@@ -81,3 +81,16 @@ def test_envelope_shape_and_api_port() -> None:
         net.api.send_group_messages(group_id, [b"payload"])
         (envelope,) = net.api.query_group_messages(group_id, after_cursor=0)
         assert (envelope.payload, envelope.cursor > 0, envelope.server_time_ns > 0) == (b"payload", True, True)
+
+
+def test_adding_an_unregistered_inbox_raises_a_group_error_and_changes_nothing() -> None:
+    with Network.in_memory() as net:
+        alice = Client.create(net)
+        group = alice.create_group([])
+        epoch = group.epoch
+        with pytest.raises(errors.AddressNotFound) as raised:
+            group.add_members(["f" * 64])
+        assert isinstance(raised.value, errors.GroupError)
+        assert "Addresses not found" in str(raised.value)
+        assert group.epoch == epoch and [m.inbox_id for m in group.members()] == [alice.inbox_id]
+        alice.close()
