@@ -12,7 +12,7 @@ from mlsgroup.domain import MessageKind, PermissionLevel
 
 from .model import GroupModel, Snapshot
 
-__all__ = ["expect_error", "expect_success", "check_view", "check_messages", "view_fingerprint", "TEXT"]
+__all__ = ["expect_error", "expect_success", "check_view", "check_messages", "check_transcripts", "view_fingerprint", "TEXT"]
 
 T = TypeVar("T")
 
@@ -91,6 +91,35 @@ def check_messages(who: str, group: Any, model: GroupModel, inbox: str) -> None:
         missing = [e for e in expected if e not in actual]
         extra = [a for a in actual if a not in expected]
         raise AssertionError(f"{who}: messages differ from the model; missing {missing!r}, unexpected {extra!r}")
+
+
+def _transcript(update: Any) -> tuple[object, ...]:
+    return (
+        update.initiated_by_inbox_id,
+        tuple(sorted(update.added_inboxes)),
+        tuple(sorted(update.removed_inboxes)),
+        tuple(sorted(update.left_inboxes)),
+        tuple(sorted((c.field_name, c.old_value, c.new_value) for c in update.metadata_field_changes)),
+        tuple(sorted(update.added_admins)),
+        tuple(sorted(update.removed_admins)),
+        tuple(sorted(update.added_super_admins)),
+        tuple(sorted(update.removed_super_admins)),
+    )
+
+
+def check_transcripts(who: str, group: Any, model: GroupModel, inbox: str) -> None:
+    """Each commit the copy processed by syncing left its GroupUpdated transcript, in topic order.
+    Other transcripts (the welcome's) may sit in between."""
+    actual = [_transcript(m.group_updated) for m in group.messages(kind=MessageKind.MEMBERSHIP_CHANGE) if m.group_updated is not None]
+    expected = [
+        (c.initiated_by, c.added, tuple(x for x in c.removed if x not in left), left, c.metadata, c.added_admins,
+         c.removed_admins, c.added_super_admins, c.removed_super_admins)
+        for c, left in model.transcripts(inbox)
+    ]
+    remaining = iter(actual)
+    for transcript in expected:
+        if not any(found == transcript for found in remaining):
+            raise AssertionError(f"{who}: no transcript {transcript!r} in order among {actual!r}")
 
 
 def view_fingerprint(group: Any) -> tuple[object, ...]:

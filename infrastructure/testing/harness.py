@@ -100,7 +100,7 @@ class MachineHarness(RuleBasedStateMachine):
         model = GroupModel(group.group_id, Kind.GROUP, self.inboxes[creator], preset, name)
         self.models.append(model)
         # Creation always commits once: the invitees, and the creator's sequence id off its placeholder.
-        model.add(others)
+        model.add(others, by=self.inboxes[creator])
         model.catch_up(self.inboxes[creator])
         return len(self.models) - 1
 
@@ -130,12 +130,23 @@ class MachineHarness(RuleBasedStateMachine):
 
     def _settle_leavers(self, actor: int, model: GroupModel) -> None:
         """A super admin's explicit sync removes the members that asked to leave (libxmtp section 3;
-        libxmtp does it from a background task, this kit expects it at the end of ``sync()``)."""
+        libxmtp does it from a background task, this kit expects it at the end of ``sync()``), when
+        the remove policy lets it. It is an ordinary removal intent, so it resets the rotation clock,
+        and it fails (quietly) while one of the leavers has meanwhile become a super admin."""
         inbox = self.inboxes[actor]
-        if model.pending_leavers and model.is_current(inbox) and inbox in model.latest.super_admins:
-            event("a super admin's sync removed members that asked to leave")
-            model.remove(model.pending_leavers)
-            model.catch_up(inbox)
+        snapshot = model.latest
+        leavers = model.pending_leavers - {inbox}
+        if not (leavers & snapshot.members) or not model.is_current(inbox) or inbox not in snapshot.super_admins:
+            return
+        if not snapshot.allows("remove_member", inbox):
+            return
+        model.rotated.add(inbox)
+        if leavers & snapshot.super_admins:
+            event("a super admin's sync failed to remove a leaver promoted to super admin")
+            return
+        event("a super admin's sync removed members that asked to leave")
+        model.remove(leavers & snapshot.members, by=inbox)
+        model.catch_up(inbox)
 
     def _ensure_current(self, actor: int, model: GroupModel) -> bool:
         """Bring an active copy up to date; False when the actor has no usable copy (nothing synced)."""
@@ -202,6 +213,7 @@ class MachineHarness(RuleBasedStateMachine):
                     if self.authenticators.setdefault(key, authenticator) != authenticator:
                         raise AssertionError(f"{who}: epoch authenticator at epoch {snapshot.epoch} differs from another member's")
                 checks.check_messages(who, group, model, inbox)
+                checks.check_transcripts(who, group, model, inbox)
 
     @invariant()
     def groups_stay_within_limits(self) -> None:

@@ -17,6 +17,7 @@ group and requires full agreement (epoch, authenticator, members, name, admin li
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from hypothesis import event, strategies as st
@@ -68,7 +69,7 @@ class GroupMachine(MachineHarness):
         dm = checks.expect_success(f"client {creator} find_or_create_dm", lambda: self.clients_[creator].find_or_create_dm(peer_inbox))
         model = GroupModel(dm.group_id, Kind.DM, inbox, Preset.DM)
         self.models.append(model)
-        model.add([peer_inbox])
+        model.add([peer_inbox], by=inbox)
         model.catch_up(inbox)
         if dm.dm_peer_inbox_id != peer_inbox:
             raise AssertionError(f"DM of client {creator}: dm_peer_inbox_id is {dm.dm_peer_inbox_id!r}, expected {peer_inbox!r}")
@@ -145,7 +146,7 @@ class GroupMachine(MachineHarness):
         message_id = checks.expect_success(f"{self._who(actor, model)} send", lambda: handle.send(content, content_type=checks.TEXT))
         if inbox not in model.rotated:
             # A member's first send rotates its leaf key first (libxmtp section 6).
-            model.commit()
+            model.commit(by=inbox)
             model.rotated.add(inbox)
         model.send(inbox, content, bytes(message_id))
         model.catch_up(inbox)
@@ -189,7 +190,7 @@ class GroupMachine(MachineHarness):
             checks.expect_error(errors.InsufficientPermissions, what, lambda: handle.add_members(wanted))
         else:
             checks.expect_success(what, lambda: handle.add_members(wanted))
-            model.add(new)
+            model.add(new, by=inbox)
         self._after_own_commit(actor, model)
 
     @rule(group=groups, pick=PICKS)
@@ -232,7 +233,7 @@ class GroupMachine(MachineHarness):
         )
         if allowed:
             checks.expect_success(what, lambda: handle.remove_members(removed))
-            model.remove(removed)
+            model.remove(removed, by=inbox)
         else:
             checks.expect_error(errors.InsufficientPermissions, what, lambda: handle.remove_members(removed))
         self._after_own_commit(actor, model)
@@ -267,7 +268,7 @@ class GroupMachine(MachineHarness):
             checks.expect_success(what, handle.leave)
             if inbox not in model.rotated:
                 # The request is a message, so a member that never rotated its key does so first.
-                model.commit()
+                model.commit(by=inbox)
                 model.rotated.add(inbox)
             model.request_leave(inbox)
             model.catch_up(inbox)
@@ -287,10 +288,6 @@ class GroupMachine(MachineHarness):
             if not self._ensure_current(actor, model):
                 self._unusable(actor, model, "update_name", lambda g: g.update_name(name))
                 return
-        if model.view(inbox) != model.latest:
-            self._sync(actor, model)
-            if not model.can_act(inbox):
-                return
         if not model.is_current(inbox):
             event("rename from a copy that is behind")
         handle = self._handle(actor, model)
@@ -305,7 +302,7 @@ class GroupMachine(MachineHarness):
         allowed = model.latest.allows("group_name", inbox) or model.latest.metadata.get("group_name", "") == name
         if allowed:
             checks.expect_success(what, lambda: handle.update_name(name))
-            model.commit(metadata={**model.latest.metadata, "group_name": name})
+            model.commit(by=inbox, metadata={**model.latest.metadata, "group_name": name})
         else:
             checks.expect_error(errors.InsufficientPermissions, what, lambda: handle.update_name(name))
         self._after_own_commit(actor, model)
@@ -324,8 +321,48 @@ class GroupMachine(MachineHarness):
             event("key update from a copy that is behind")
         handle = self._handle(actor, model)
         checks.expect_success(f"{self._who(actor, model)} key_update", handle.key_update)
-        model.commit()
+        model.commit(by=inbox)
         self._after_own_commit(actor, model)
+
+    @rule(group=groups, picks=st.lists(PICKS, min_size=2, max_size=3, unique=True))
+    def racing_key_updates(self, group: int, picks: list[int]) -> None:
+        """Members commit at the same moment from their own threads: one commit wins each epoch, the
+        others are rebuilt on top of it, and every call succeeds (ARCHITECTURE 5: never a fork)."""
+        model = self.models[group]
+        actors = sorted({self._pick(group, pick) for pick in picks})
+        for actor in actors:
+            self._ensure_current(actor, model)
+        # A super admin's sync may just have removed one of them: only the current ones race.
+        actors = [a for a in actors if model.is_current(self.inboxes[a])]
+        if len(actors) < 2:
+            return
+        handles = [self._handle(a, model) for a in actors]
+        failures: list[BaseException] = []
+
+        def update(handle: Any) -> None:
+            try:
+                handle.key_update()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=update, args=(h,)) for h in handles]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise AssertionError(f"racing key updates by clients {actors} failed: {failures!r}") from failures[0]
+        event("racing key updates")
+        first = model.latest.epoch + 1
+        for actor in actors:
+            model.commit(by=self.inboxes[actor])
+            model.rotated.add(self.inboxes[actor])
+        # Each call returns once its own commit merged, so an early winner has not seen the later ones.
+        for actor in actors:
+            epoch = self._handle(actor, model).epoch
+            if not first <= epoch <= model.latest.epoch:
+                raise AssertionError(f"client {actor} ended its racing key update at epoch {epoch}, not in {first}..{model.latest.epoch}")
+            model.stop_at_epoch(self.inboxes[actor], epoch)
 
     @rule(group=groups, pick=PICKS, change=st.sampled_from(_ADMIN_CHANGES), member=clients)
     def change_admins(self, group: int, pick: int, change: str, member: int) -> None:
@@ -360,7 +397,7 @@ class GroupMachine(MachineHarness):
         else:
             checks.expect_success(what, call)
             (target_list.add if adding else target_list.discard)(subject)
-            model.commit(admins=frozenset(admins), super_admins=frozenset(supers))
+            model.commit(by=inbox, admins=frozenset(admins), super_admins=frozenset(supers))
         self._after_own_commit(actor, model)
 
     @rule(group=groups, pick=PICKS, update=strategies.permission_updates())
@@ -388,7 +425,7 @@ class GroupMachine(MachineHarness):
             checks.expect_error(errors.InsufficientPermissions, what, call)
         else:
             checks.expect_success(what, call)
-            model.commit(policies=policies)
+            model.commit(by=inbox, policies=policies)
         self._after_own_commit(actor, model)
 
     # -- restarts --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ four-word vocabulary (``allow``, ``deny``, ``admin`` = admin or super admin, ``s
 from __future__ import annotations
 
 import enum
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 import attrs
 
@@ -25,6 +25,7 @@ __all__ = [
     "Kind",
     "Snapshot",
     "CommitEntry",
+    "Change",
     "MessageEntry",
     "LeaveEntry",
     "LocalCopy",
@@ -132,9 +133,47 @@ class Snapshot:
 
 @attrs.frozen
 class CommitEntry:
-    """A commit on the topic and the state it produced."""
+    """A commit on the topic by ``by``, the state before it and the state it produced."""
 
     snapshot: Snapshot
+    before: Snapshot | None = None
+    by: str = ""
+
+    def change(self) -> Change | None:
+        """What the commit's GroupUpdated transcript reports, None when it writes none (key updates,
+        permission-only changes)."""
+        old, new = self.before, self.snapshot
+        if old is None:
+            return None
+        fields = tuple(
+            (key, old.metadata.get(key), new.metadata.get(key))
+            for key in sorted(set(old.metadata) | set(new.metadata))
+            if old.metadata.get(key) != new.metadata.get(key)
+        )
+        change = Change(
+            self.by,
+            tuple(sorted(new.members - old.members)),
+            tuple(sorted(old.members - new.members)),
+            fields,
+            tuple(sorted(new.admins - old.admins)),
+            tuple(sorted(old.admins - new.admins)),
+            tuple(sorted(new.super_admins - old.super_admins)),
+            tuple(sorted(old.super_admins - new.super_admins)),
+        )
+        return change if any(change[1:]) else None
+
+
+class Change(NamedTuple):
+    """A transcript in comparable form: inbox lists sorted, metadata changes as (field, old, new)."""
+
+    initiated_by: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    metadata: tuple[tuple[str, str | None, str | None], ...]
+    added_admins: tuple[str, ...]
+    removed_admins: tuple[str, ...]
+    added_super_admins: tuple[str, ...]
+    removed_super_admins: tuple[str, ...]
 
 
 @attrs.frozen
@@ -240,6 +279,14 @@ class GroupModel:
         if inbox not in self.latest.members:
             copy.inactive = True
 
+    def stop_at_epoch(self, inbox: str, epoch: int) -> None:
+        """``inbox``'s copy has processed the log up to the commit that made ``epoch`` (no further)."""
+        for index, entry in enumerate(self.log):
+            if isinstance(entry, CommitEntry) and entry.snapshot.epoch == epoch:
+                self.locals[inbox].ranges[-1][1] = index + 1
+                return
+        raise KeyError(epoch)
+
     def join(self, inbox: str) -> None:
         """``inbox`` processes its oldest pending welcome: its copy starts right after that add commit."""
         index = self.pending_welcomes[inbox].pop(0)
@@ -253,23 +300,24 @@ class GroupModel:
             copy.inactive = False
 
     # -- changes -------------------------------------------------------------------------------
-    def commit(self, **changes: object) -> Snapshot:
-        """Append a commit that produces the next epoch with ``changes``; returns its state."""
-        snapshot = self.latest.evolve(**changes)
-        self.log.append(CommitEntry(snapshot))
+    def commit(self, *, by: str, **changes: object) -> Snapshot:
+        """Append ``by``'s commit that produces the next epoch with ``changes``; returns its state."""
+        before = self.latest
+        snapshot = before.evolve(**changes)
+        self.log.append(CommitEntry(snapshot, before, by))
         return snapshot
 
-    def add(self, inboxes: Iterable[str]) -> None:
+    def add(self, inboxes: Iterable[str], *, by: str) -> None:
         added = frozenset(inboxes) - self.latest.members
-        self.commit(members=self.latest.members | added)
+        self.commit(by=by, members=self.latest.members | added)
         index = len(self.log) - 1
         for inbox in added:
             self.pending_welcomes.setdefault(inbox, []).append(index)
             self.rotated.discard(inbox)
 
-    def remove(self, inboxes: Iterable[str]) -> None:
+    def remove(self, inboxes: Iterable[str], *, by: str) -> None:
         removed = frozenset(inboxes)
-        self.commit(members=self.latest.members - removed)
+        self.commit(by=by, members=self.latest.members - removed)
         self.pending_leavers -= removed
 
     def send(self, sender: str, content: bytes, message_id: bytes) -> None:
@@ -291,6 +339,36 @@ class GroupModel:
                 if entry.sender == inbox or inbox in self.snapshot_of_epoch(entry.epoch).members:
                     seen.append(entry)
         return seen
+
+    def transcripts(self, inbox: str) -> list[tuple[Change, tuple[str, ...]]]:
+        """(change, inboxes listed as left) of each transcript-writing commit ``inbox``'s copy processed
+        by syncing (not the one that welcomed it); removed inboxes whose leave request this copy had
+        processed, and no removal since, are reported as left instead of removed."""
+        copy = self.locals.get(inbox)
+        if copy is None:
+            return []
+        starts = {start for start, _ in copy.ranges}
+        result = []
+        for index, entry in enumerate(self.log):
+            if not isinstance(entry, CommitEntry) or index in starts or not copy.processed(index):
+                continue
+            if entry.before is None or inbox not in entry.before.members:
+                continue  # after its removal a copy cannot read the group's commits
+            change = entry.change()
+            if change is None:
+                continue
+            left = tuple(x for x in change.removed if self._asked_to_leave(copy, x, index))
+            result.append((change, left))
+        return result
+
+    def _asked_to_leave(self, copy: LocalCopy, inbox: str, commit_index: int) -> bool:
+        for index in range(commit_index - 1, -1, -1):
+            entry = self.log[index]
+            if isinstance(entry, LeaveEntry) and entry.inbox == inbox:
+                return copy.processed(index)
+            if isinstance(entry, CommitEntry) and entry.before is not None and inbox in entry.before.members - entry.snapshot.members:
+                return False
+        return False
 
     def messages(self) -> list[MessageEntry]:
         return [entry for entry in self.log if isinstance(entry, MessageEntry)]

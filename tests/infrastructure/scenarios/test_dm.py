@@ -103,8 +103,8 @@ def test_dm_metadata_admins_and_permissions_are_forbidden(dm_pair, change):
 
 def test_dm_with_an_unregistered_inbox_fails(net, make_client):
     from mlsgroup.domain.identity import inbox_id_for
-    from mlsgroup.domain.identity_errors import IdentityError
 
     alice = make_client(net)
-    with pytest.raises((errors.GroupError, IdentityError)):
+    with pytest.raises(errors.AddressNotFound):
         alice.find_or_create_dm(inbox_id_for(bytes(32)))
+    assert alice.groups() == []

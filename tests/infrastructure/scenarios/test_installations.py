@@ -98,8 +98,10 @@ def test_all_installations_malformed_makes_the_add_fail(net, make_client):
     net.api.upload_key_package(bob.installation_id, BAD_KEY_PACKAGE)
     a, c = group_of(alice, carol)
     epoch = a.epoch
-    with pytest.raises(errors.GroupError):
+    with pytest.raises(errors.GroupError) as caught:
         a.add_members([bob.inbox_id])
+    assert str(caught.value).startswith("Failed to verify all installations: failedInstallations=")
+    assert bob.installation_id.hex() in str(caught.value)
     assert a.epoch == epoch
     assert member_inboxes(a) == sorted([alice.inbox_id, carol.inbox_id])
     assert bob.sync_welcomes() == []

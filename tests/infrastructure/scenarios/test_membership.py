@@ -12,7 +12,6 @@ import pytest
 
 from mlsgroup.domain import MAX_GROUP_SIZE, MessageKind, errors
 from mlsgroup.domain.identity import inbox_id_for
-from mlsgroup.domain.identity_errors import IdentityError
 from mlsgroup.infrastructure.testing import phantom_inboxes
 
 from .helpers import agree, envelope_count, group_of, joined, member_inboxes, texts, transcripts
@@ -83,12 +82,14 @@ def test_adding_an_unregistered_inbox_fails_and_changes_nothing(any_network, mak
     a, _ = group_of(alice, bob)
     epoch = a.epoch
     stranger = inbox_id_for(os.urandom(32))
-    with pytest.raises((errors.GroupError, IdentityError)):
+    with pytest.raises(errors.AddressNotFound) as caught:
         a.add_members([stranger])
+    assert str(caught.value) == f"Addresses not found {[stranger]}"
     assert a.epoch == epoch
     assert stranger not in member_inboxes(a)
-    with pytest.raises((errors.GroupError, IdentityError)):
+    with pytest.raises(errors.AddressNotFound):
         alice.create_group([stranger])
+    assert [g.group_id for g in alice.groups()] == [a.group_id]
 
 
 def test_remove_produces_a_transcript(any_network, make_client):
@@ -157,8 +158,9 @@ def test_cannot_remove_ones_own_inbox(net, make_client):
     alice, bob = make_client(net), make_client(net)
     a, b = group_of(alice, bob)
     epoch = b.epoch
-    with pytest.raises(errors.GroupError):
+    with pytest.raises(errors.GroupError) as caught:
         b.remove_members([bob.inbox_id])
+    assert str(caught.value) == "Cannot remove own leaf node"
     assert b.epoch == epoch
 
 
