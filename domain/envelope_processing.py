@@ -25,6 +25,7 @@ from .commit_rules import CommitRejectedByPolicy, IdentityFetcher, XmtpRules, ch
 from .commit_summary import CommitViolation
 from .eventing import DomainEvent
 from .group_aggregate import GroupAggregateState, ReplayMismatch, payload_hash, stage_commit
+from .group_derivations import own_commit_check
 from .group_decisions import Emitter
 from .group_events import (
     ApplicationReceived,
@@ -116,7 +117,10 @@ def _own_commit(
     staged = stage_commit(state.mls, intent)
     if payload_hash(staged.message) != intent.payload_hash:
         raise ReplayMismatch("re-staging our published commit produced other bytes")
-    verdict, identities = check_own_commit(state.mls, staged.effect, fetch, state.xmtp)
+    checked = own_commit_check(intent, state.mls, fetch)
+    if checked is None:
+        checked = check_own_commit(state.mls, staged.effect, fetch, state.xmtp)
+    verdict, identities = checked
     if isinstance(verdict, CommitViolation):
         return _rejected(verdict, intent.intent_id, identities), None
     transcript = verdict.group_updated(state.pending_leavers)

@@ -48,6 +48,12 @@ def _memoized(decode: Callable[[type[T], bytes], T]) -> Callable[[type[T], bytes
     return wrapper
 
 
+@functools.lru_cache(maxsize=4096)
+def _membership_entry(inbox_id: str, sequence_id: int) -> bytes:
+    # Every commit re-encodes the whole membership map while at most a few entries change.
+    return ProtoWriter().string(1, inbox_id).varint(2, sequence_id).finish()
+
+
 GROUP_METADATA_EXTENSION_TYPE = 0xF000
 MUTABLE_METADATA_EXTENSION_TYPE = 0xFF00
 GROUP_MEMBERSHIP_EXTENSION_TYPE = 0xFF01
@@ -314,8 +320,9 @@ class GroupMembership:
 
     def encode(self) -> bytes:
         writer = ProtoWriter()
+        entry = _membership_entry
         for inbox_id, sequence_id in self.members.items():
-            writer.message(1, ProtoWriter().string(1, inbox_id).varint(2, sequence_id).finish())
+            writer.message(1, entry(inbox_id, sequence_id))
         writer.repeated_bytes(2, self.failed_installations)
         return writer.finish()
 

@@ -43,6 +43,7 @@ from .group_state import XmtpGroupState
 from .application_content import LEAVE_REQUEST_CONTENT_TYPE
 from .configuration import MAX_INTENT_PUBLISH_ATTEMPTS
 from .group_derivations import (
+    CheckedCommit,
     ReplayMismatch,
     create_mls_group,
     encrypt_message,
@@ -109,8 +110,9 @@ class GroupAggregateState:
     def xmtp(self) -> XmtpGroupState:
         """The XMTP extensions and tree installations of the current epoch."""
         cached = self._xmtp
-        if cached is None or cached[0] is not self.mls:
-            cached = (self.mls, xmtp_state_of(self.mls))
+        context = self.mls.encoded_group_context
+        if cached is None or (cached[0] is not context and cached[0] != context):
+            cached = (context, xmtp_state_of(self.mls))
             object.__setattr__(self, "_xmtp", cached)
         return cached[1]
 
@@ -185,11 +187,18 @@ class GroupSnapshot(DomainEvent):
 # -- the projector -------------------------------------------------------------------------------
 
 
+_INIT_FIELDS = tuple((a.name, a.alias) for a in attrs.fields(GroupAggregateState) if a.init)
+
+
 def _evolve(state: GroupAggregateState, **changes: Any) -> GroupAggregateState:
-    """``attrs.evolve`` that keeps the XMTP view cache while the MLS state stays the same object."""
-    new = attrs.evolve(state, **changes)
+    """``attrs.evolve`` that keeps the XMTP view cache while the group context stays the same.
+    (Spelled out: attrs.evolve re-reads the class's fields on every call, once per replayed event.)"""
+    for name, alias in _INIT_FIELDS:
+        if alias not in changes:
+            changes[alias] = getattr(state, name)
+    new = GroupAggregateState(**changes)
     cached = state._xmtp
-    if cached is not None and cached[0] is new.mls:
+    if cached is not None and cached[0] is new.mls.encoded_group_context:
         object.__setattr__(new, "_xmtp", cached)
     return new
 
@@ -291,7 +300,7 @@ def _published(state: GroupAggregateState, event: IntentPublished) -> GroupAggre
         plan=event.plan,
         resend=False,
     )
-    if isinstance(derived, StagedCommit):
+    if isinstance(derived, (StagedCommit, CheckedCommit)):
         published = next(i for i in intents if i.intent_id == event.intent_id)
         object.__setattr__(published, "staged_cache", derived)
     return _evolve(state, mls=mls, intents=intents)
@@ -343,7 +352,7 @@ def _leave_requested(state: GroupAggregateState, inbox_id: str) -> dict[str, Any
     return changes
 
 
-def _envelope(state: GroupAggregateState, event: EnvelopeProcessed) -> GroupAggregateState:
+def _envelope_changes(state: GroupAggregateState, event: EnvelopeProcessed) -> dict[str, Any]:
     outcome = event.outcome
     changes: dict[str, Any] = {"cursor": event.cursor}
     if isinstance(outcome, (OwnCommitMerged, CommitMerged)):
@@ -393,7 +402,7 @@ def _envelope(state: GroupAggregateState, event: EnvelopeProcessed) -> GroupAggr
             changes.update(_leave_requested(state, state.inbox_id))
     elif not isinstance(outcome, EnvelopeSkipped):
         raise ReplayMismatch(f"unknown envelope outcome {type(outcome).__name__}")
-    return _evolve(state, **changes)
+    return changes
 
 
 def _apply(state: Optional[GroupAggregateState], event: DomainEvent) -> GroupAggregateState:
@@ -434,7 +443,10 @@ def _apply(state: Optional[GroupAggregateState], event: DomainEvent) -> GroupAgg
             ),
         )
     elif isinstance(event, EnvelopeProcessed):
-        state = _envelope(state, event)
+        # The most frequent event: one evolve for its changes and the version together.
+        changes = _envelope_changes(state, event)
+        changes["intents"] = _pruned(changes.get("intents", state.intents))
+        return _evolve(state, version=event.originator_version, modified_ns=event.timestamp_ns, **changes)
     elif isinstance(event, MembershipStateChanged):
         state = _evolve(state, membership_state=event.membership_state)
     elif isinstance(event, ConsentStateChanged):

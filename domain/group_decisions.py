@@ -20,6 +20,7 @@ from .conversation import ConsentState, MembershipState, check_admin_list_update
 from .eventing import DomainEvent
 from .extensions import GROUP_PERMISSIONS_EXTENSION_TYPE, MUTABLE_METADATA_EXTENSION_TYPE, GroupMutablePermissions
 from .group_aggregate import GroupAggregateState, encrypt_message, group_uuid, payload_hash
+from .group_derivations import CheckedCommit
 from .group_events import (
     ConsentStateChanged,
     GroupCreated,
@@ -285,7 +286,7 @@ def publish_commit(
         return emitter.events
     emitter.emit(
         IntentPublished,
-        derived=staged,
+        derived=CheckedCommit(staged, state.mls.encoded_group_context, fetch_identities, verdict, identities),
         intent_id=intent.intent_id,
         epoch=state.epoch,
         payload=staged.message,

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any, Optional
+
+import attrs
 
 from .application_content import ApplicationContent
 from .configuration import CIPHERSUITE
@@ -36,6 +39,8 @@ __all__ = [
     "create_mls_group",
     "join_mls_group",
     "stage_commit",
+    "CheckedCommit",
+    "own_commit_check",
     "encrypt_message",
 ]
 
@@ -73,9 +78,35 @@ def join_mls_group(event: GroupJoined) -> GroupState:
     return join_group(welcome, KeyPackageBundle.decode(event.key_package_bundle))
 
 
+@attrs.frozen(eq=False)
+class CheckedCommit:
+    """Our staged commit with the verdict of the check it passed when published (never stored).
+
+    Merging it when its envelope comes back re-checks it against the same state with the same
+    identity fetcher; identity states are immutable per (inbox id, sequence id), so that check would
+    give this verdict again: ``own_commit_check`` returns it instead of re-validating."""
+
+    staged: StagedCommit
+    context: bytes  # the encoded group context it was checked against
+    fetch: Any
+    verdict: Any
+    identities: Any
+
+
+def own_commit_check(intent: Intent, mls: GroupState, fetch: Any) -> Optional[tuple[Any, Any]]:
+    """(verdict, identities) of a published commit's publish-time check, when ``mls`` and ``fetch``
+    are those it was checked with; None otherwise (the caller checks it again)."""
+    cached = intent.staged_cache
+    if isinstance(cached, CheckedCommit) and cached.fetch is fetch and cached.context == mls.encoded_group_context:
+        return cached.verdict, cached.identities
+    return None
+
+
 def stage_commit(mls: GroupState, intent: Intent) -> StagedCommit:
     """Re-derive the staged commit a published commit intent built (its plan and seed)."""
     cached = intent.staged_cache
+    if isinstance(cached, CheckedCommit):
+        cached = cached.staged
     if cached is not None and cached.from_epoch == mls.epoch and cached.new_state.group_id == mls.group_id:
         return cached
     plan = intent.plan

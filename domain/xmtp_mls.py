@@ -10,6 +10,7 @@ values to XMTP's: a leaf's (inbox id, installation id), the tree's installations
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterable, Mapping, Optional
 
 from .configuration import (
@@ -120,8 +121,15 @@ def credential_inbox_id(credential: Credential) -> str:
     """The inbox id a leaf's credential names ("" when it is not an XMTP credential)."""
     if credential.TAG != CredentialType.BASIC:
         return ""
+    return _identity_inbox_id(bytes(credential.identity))
+
+
+@lru_cache(maxsize=8192)
+def _identity_inbox_id(identity: bytes) -> str:
+    # Every view of a group decodes every member's credential: the same few hundred byte strings,
+    # over and over. The result is a pure function of the bytes, so memoising it is safe.
     try:
-        return inbox_id_from_identity(credential.identity)
+        return inbox_id_from_identity(identity)
     except DecodeError:
         return ""
 
@@ -151,6 +159,24 @@ def tree_installations(state: GroupState) -> FrozenMap[bytes, str]:
     return FrozenMap({leaf.signature_key: leaf_inbox_id(leaf) for _, leaf in state.tree.leaves()})
 
 
+_VIEWS: dict[bytes, XmtpGroupState] = {}
+_VIEWS_KEPT = 64
+
+
 def xmtp_state_of(state: GroupState) -> XmtpGroupState:
-    """The XMTP view of an MLS group state (DecodeError if its XMTP extensions are missing or malformed)."""
-    return XmtpGroupState.from_extensions(extension_map(state.extensions), tree_installations(state))
+    """The XMTP view of an MLS group state (DecodeError if its XMTP extensions are missing or malformed).
+
+    Views are memoised by the encoded group context: it holds the group id, epoch, tree hash and
+    extensions, and the view is a function of the tree's leaves and the extensions alone, so equal
+    contexts have equal views (application messages change neither). Views hold no key material."""
+    key = state.encoded_group_context
+    view = _VIEWS.get(key)
+    if view is None:
+        view = XmtpGroupState.from_extensions(extension_map(state.extensions), tree_installations(state))
+        if len(_VIEWS) >= _VIEWS_KEPT:
+            try:
+                _VIEWS.pop(next(iter(_VIEWS)), None)
+            except (RuntimeError, StopIteration):  # another thread changed the cache meanwhile
+                pass
+        _VIEWS[key] = view
+    return view

@@ -5,17 +5,33 @@ installation aggregate and every group aggregate, with snapshots of group states
 tail with the domain projector (cached in memory: the client is the store's only writer), ``save``
 projects the new events, records them in one transaction, takes a snapshot when the version
 crosses a multiple of ``snapshot_interval``, and feeds the events to the views.
+
+Durability on SQLite (WAL mode). Connections run with ``PRAGMA synchronous=NORMAL``: every
+transaction is still atomic and the file stays consistent through any crash, but after a power
+loss or OS crash (not an application crash) the last transactions before it may be rolled back,
+as a prefix-consistent tail. That is safe for what can be re-derived: a lost ``EnvelopeProcessed``
+rolls the cursor back with the state, and the next sync reprocesses the envelope from the network.
+It is not safe for write-ahead records of something that leaves the device, so a transaction that
+records a publication (``IntentPublished``: its payload is sent next) or installation events (key
+package private keys, uploaded next) is made durable before ``save`` returns by syncing the WAL
+file, exactly what ``synchronous=FULL`` does on every commit.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from typing import Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.sqlite import Factory as SQLiteFactory
+from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool
+from eventsourcing.utils import Environment
 
 from mlsgroup.domain.eventing import DomainEvent
 from mlsgroup.domain.group_aggregate import GroupAggregateState, GroupSnapshot, group_uuid, project
+from mlsgroup.domain.group_events import IntentPublished
 from mlsgroup.domain.installation_aggregate import INSTALLATION_AGGREGATE_ID, InstallationState, project_installation
 
 from .persistence import StoreApplication, StoreSettings
@@ -26,11 +42,49 @@ __all__ = ["GroupStoreApplication", "GroupStore", "DEFAULT_SNAPSHOT_INTERVAL"]
 DEFAULT_SNAPSHOT_INTERVAL = 50
 
 
+class _NormalSyncPool(SQLiteConnectionPool):
+    """SQLite connections in WAL mode with ``synchronous=NORMAL`` (see the module docstring)."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        connection = super()._create_connection()
+        if not self.is_sqlite_memory_mode:
+            connection.cursor().execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+
 class GroupStoreApplication(StoreApplication):
     """The eventsourcing application of one installation's store."""
 
     snapshot_class = GroupSnapshot
     is_snapshotting_enabled = True
+    #: The SQLite WAL file whose sync makes the committed transactions durable (None: not SQLite,
+    #: or in memory).
+    wal_path: Optional[str] = None
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        factory = super().construct_factory(env)
+        if isinstance(factory, SQLiteFactory):
+            # Swapped before any connection exists: the recorders are constructed after the factory.
+            pool = factory.datastore.pool
+            if not pool.is_sqlite_memory_mode:
+                factory.datastore.pool = _NormalSyncPool(db_name=pool.db_name, lock_timeout=pool.lock_timeout)
+                pool.close()
+                name = pool.db_name[5:] if pool.db_name.startswith("file:") else pool.db_name
+                self.wal_path = name.split("?", 1)[0] + "-wal"
+        return factory
+
+    def make_durable(self) -> None:
+        """Sync the WAL file so every transaction committed so far survives a power loss."""
+        if self.wal_path is None:
+            return
+        try:
+            fd = os.open(self.wal_path, os.O_RDONLY)
+        except FileNotFoundError:  # checkpointed and removed: the data is in the synced database file
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class GroupStore:
@@ -97,6 +151,8 @@ class GroupStore:
             if after is None:
                 raise ValueError("no events to save for a group that does not exist")
             self.app.save(*events, *other_events)
+            if other_events or any(isinstance(e, IntentPublished) for e in events):
+                self.app.make_durable()
             self._cache[group_id] = after
             previous = 0 if before is None else before.version
             crossed = after.version // self.snapshot_interval > previous // self.snapshot_interval
@@ -118,6 +174,7 @@ class GroupStore:
 
     def save_installation(self, events: Sequence[DomainEvent]) -> None:
         self.app.save(*events)
+        self.app.make_durable()
 
     # -- rebuilding ------------------------------------------------------------------------------
 
