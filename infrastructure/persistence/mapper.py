@@ -7,6 +7,11 @@ loop. Writing: the event's ``__init__`` fields except ``originator_id`` / ``orig
 1), which is transcoded, compressed, then encrypted with the record's identity as associated data.
 Reading reverses that, runs the class's upcasters, and calls the class. Failures raise the typed
 errors of ``errors``: unknown topic, decryption, decompression, transcoding, reconstruction.
+
+With the :class:`BinaryTranscoder`, each event topic's keys are encoded once: written without
+building the dict, and matched as stored bytes when read (a record of another layout, such as an
+older class version, takes the transcoder's general path). :meth:`EventMapper.decode_record`
+reads a record from its columns, so a reader need not build a ``StoredEvent`` per record.
 """
 
 from __future__ import annotations
@@ -47,31 +52,36 @@ def _state_plan(cls: type) -> tuple[tuple[str, str], ...]:
     return tuple((name, alias) for name, alias in init_fields(cls) if name not in _ID_FIELDS)
 
 
-class _Reading:
-    """What decoding a topic's records needs, worked out once per topic."""
+class _EventPlan:
+    """How records of one event topic are written and read, worked out once per topic."""
 
-    __slots__ = ("cls", "topic", "topic_bytes", "fields")
+    __slots__ = ("cls", "topic", "topic_bytes", "version", "names", "fields")
 
     def __init__(self, cls: type, topic: str) -> None:
         self.cls = cls
         self.topic = topic
         self.topic_bytes = topic.encode("utf-8")
-        # The mapper writes the fields in this order, class_version last when above 1.
-        self.fields = BinaryTranscoder.state_fields([alias for _, alias in _state_plan(cls)] + ["class_version"])
+        self.version = class_version_of(cls)
+        self.names = tuple(name for name, _ in _state_plan(cls))
+        # The keys a record's state holds, in the order written: class_version last, when above 1.
+        keys = [alias for _, alias in _state_plan(cls)]
+        if self.version > 1:
+            keys.append("class_version")
+        self.fields = BinaryTranscoder.state_fields(keys)
 
 
 # Only registered event topics are cached, and the registry never forgets one: bounded, never stale.
-_READINGS: dict[str, _Reading] = {}
+_PLANS: dict[str, _EventPlan] = {}
 
 
-def _reading(topic: str) -> _Reading:
-    reading = _READINGS.get(topic)
-    if reading is None:
+def _plan_of(topic: str) -> _EventPlan:
+    plan = _PLANS.get(topic)
+    if plan is None:
         cls = registered_class(topic)
         if cls is None or not issubclass(cls, DomainEvent):
             raise UnknownTopicError(f"no event class is registered for topic {topic!r}")
-        reading = _READINGS[topic] = _Reading(cls, topic)
-    return reading
+        plan = _PLANS[topic] = _EventPlan(cls, topic)
+    return plan
 
 
 class EventMapper(Mapper[UUID]):
@@ -85,18 +95,26 @@ class EventMapper(Mapper[UUID]):
     ) -> None:
         super().__init__(transcoder=transcoder, compressor=compressor, cipher=cipher)
         self._binds_identity = isinstance(cipher, AesGcmCipher)
-        self._decode_state = transcoder.decode_state if isinstance(transcoder, BinaryTranscoder) else None
+        binary = isinstance(transcoder, BinaryTranscoder)
+        self._decode_state = transcoder.decode_state if binary else None  # type: ignore[attr-defined]
+        self._encode_state = transcoder.encode_state if binary else None  # type: ignore[attr-defined]
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         cls = type(domain_event)
         topic = topic_of(cls)
         if topic is None or not issubclass(cls, DomainEvent):
             raise UnregisteredTypeError(f"{cls.__qualname__} is not a registered DomainEvent class")
-        state = {alias: getattr(domain_event, name) for name, alias in _state_plan(cls)}
-        version = class_version_of(cls)
-        if version > 1:
-            state["class_version"] = version
-        data = self.transcoder.encode(state)
+        plan = _PLANS.get(topic) or _plan_of(topic)
+        if self._encode_state is not None:
+            values = [getattr(domain_event, name) for name in plan.names]
+            if plan.version > 1:
+                values.append(plan.version)
+            data = self._encode_state(plan.fields, values)
+        else:
+            state = {alias: getattr(domain_event, name) for name, alias in _state_plan(cls)}
+            if plan.version > 1:
+                state["class_version"] = plan.version
+            data = self.transcoder.encode(state)
         if self.compressor is not None:
             data = self.compressor.compress(data)
         originator_id = domain_event.originator_id
@@ -120,36 +138,33 @@ class EventMapper(Mapper[UUID]):
         )
 
     def decode_record(self, originator_id: UUID | str, originator_version: int, topic: str, data: bytes) -> Any:
-        """The event a stored record's columns hold (what :meth:`to_domain_event` does, without a StoredEvent)."""
-        reading = _READINGS.get(topic) or _reading(topic)
+        """The event a stored record's columns hold (what :meth:`to_domain_event` does, without a StoredEvent).
+
+        ``originator_id`` may be the UUID or its text, as recorders hold it.
+        """
+        plan = _PLANS.get(topic) or _plan_of(topic)
+        if type(originator_id) is not UUID:
+            try:
+                originator_id = UUID(originator_id)  # type: ignore[arg-type]
+            except (ValueError, TypeError, AttributeError):
+                raise EventReconstructionError(f"originator_id {originator_id!r} is not a UUID") from None
         if self.cipher is not None:
             if self._binds_identity:
-                if type(originator_id) is UUID:
-                    aad = (
-                        _UUID_IDENTITY_PREFIX + originator_id.bytes + _VERSION.pack(originator_version)
-                        + reading.topic_bytes
-                    )
-                else:
-                    aad = record_identity(originator_id, originator_version, topic)
+                aad = _UUID_IDENTITY_PREFIX + originator_id.bytes + _VERSION.pack(originator_version) + plan.topic_bytes
                 data = self.cipher.decrypt(data, aad)  # type: ignore[call-arg]
             else:
                 data = self.cipher.decrypt(data)
         if self.compressor is not None:
             data = self.compressor.decompress(data)
         if self._decode_state is not None:
-            state = self._decode_state(data, reading.fields)
+            state = self._decode_state(data, plan.fields)
         else:
             state = self.transcoder.decode(data)
         if type(state) is not dict:
             raise TranscodingError(f"stored state of {topic} is a {type(state).__name__}, not a dict")
-        if type(originator_id) is not UUID:
-            try:
-                originator_id = UUID(originator_id)  # type: ignore[arg-type]
-            except (ValueError, TypeError, AttributeError):
-                raise EventReconstructionError(f"originator_id {originator_id!r} is not a UUID") from None
         stored_version = state.pop("class_version", 1)
         if type(stored_version) is not int:
             raise EventReconstructionError(f"class_version of {topic} is not an int")
         state["originator_id"] = originator_id
         state["originator_version"] = originator_version
-        return rebuild(reading.cls, topic, stored_version, state, EventReconstructionError)
+        return rebuild(plan.cls, topic, stored_version, state, EventReconstructionError)

@@ -11,6 +11,7 @@ from .backends import MemoryViewStore, SQLiteViewStore, open_view_store
 from .errors import ProjectionError, ProjectionFailed, ViewConflict, ViewDecryptionError, ViewQueryError
 from .protection import CellKeys, TableCodec, derive_cell_keys
 from .query import OneOf, Query, build_query
+from .reading import Record, record_reader
 from .runner import DEFAULT_BATCH_SIZE, ViewRunner
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ProjectionError",
     "ProjectionFailed",
     "Query",
+    "Record",
     "SQLiteViewStore",
     "TableCodec",
     "ViewConflict",
@@ -30,4 +32,5 @@ __all__ = [
     "build_query",
     "derive_cell_keys",
     "open_view_store",
+    "record_reader",
 ]

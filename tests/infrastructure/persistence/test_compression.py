@@ -71,3 +71,22 @@ def test_garbage_frames_raise_only_typed_error(data: bytes) -> None:
         COMPRESSOR.decompress(b"\x01" + data)
     except DecompressionError:
         pass
+
+
+def test_frames_of_any_level_read_back() -> None:
+    text = b"mlsgroup.GroupAggregate.EnvelopeProcessed timestamp_ns payload " * 20
+    assert COMPRESSOR.level == ZstdCompressor.DEFAULT_LEVEL == -1  # fast mode: literals are not Huffman coded
+    for level in (-5, -1, 1, 3, 19):
+        record = ZstdCompressor(level=level).compress(text)
+        assert record[0] == 0x01 and COMPRESSOR.decompress(record) == text
+
+
+def test_frames_declaring_a_huge_content_size_are_refused_before_allocating() -> None:
+    import zstandard
+
+    frame = zstandard.ZstdCompressor(write_content_size=True).compress(b"\x00" * 100)
+    header = bytearray(frame)
+    # Frame header descriptor 0x20-0x3f: single segment, 1-byte content size; lie with an 8-byte one.
+    huge = b"\x28\xb5\x2f\xfd" + bytes((0xE0,)) + (2**40).to_bytes(8, "little") + bytes(header[6:])
+    with pytest.raises(DecompressionError):
+        COMPRESSOR.decompress(b"\x01" + huge)

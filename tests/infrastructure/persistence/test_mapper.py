@@ -166,3 +166,26 @@ def test_compressed_garbage_raises_decompression_error() -> None:
     stored = StoredEvent(AGGREGATE, 2, "mlsgroup.test.SampleAggregate.MembersAdded", b"\x01not a frame")
     with pytest.raises(DecompressionError):
         EventMapper(BinaryTranscoder(), compressor=ZstdCompressor()).to_domain_event(stored)
+
+
+def test_decode_record_reads_columns_as_recorders_hold_them() -> None:
+    mapper = full_mapper()
+    event = members_added()
+    stored = mapper.to_stored_event(event)
+    for originator_id in (AGGREGATE, AGGREGATE.hex, str(AGGREGATE)):
+        assert mapper.decode_record(originator_id, 2, stored.topic, stored.state) == event
+    with pytest.raises(StoreDecryptionError):
+        mapper.decode_record(AGGREGATE, 3, stored.topic, stored.state)
+    with pytest.raises(EventReconstructionError):
+        EventMapper(BinaryTranscoder()).decode_record("not a uuid", 2, stored.topic,
+                                                      EventMapper(BinaryTranscoder()).to_stored_event(event).state)
+
+
+def test_records_of_an_old_class_version_are_read_whatever_the_state_layout() -> None:
+    mapper = EventMapper(BinaryTranscoder())
+    for state in ({"title": "t", "timestamp_ns": 5}, {"timestamp_ns": 5, "title": "t", "class_version": 1}):
+        stored = StoredEvent(AGGREGATE, 3, "mlsgroup.test.SampleAggregate.Renamed", BinaryTranscoder().encode(state))
+        assert mapper.to_domain_event(stored).name == "t"
+    future = BinaryTranscoder().encode({"timestamp_ns": 5, "name": "n", "previous": "", "class_version": 3})
+    with pytest.raises(EventReconstructionError):
+        mapper.to_domain_event(StoredEvent(AGGREGATE, 3, "mlsgroup.test.SampleAggregate.Renamed", future))

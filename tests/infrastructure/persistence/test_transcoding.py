@@ -333,3 +333,91 @@ def test_stored_bytes_per_event_for_1kib_random_payload_ratio_at_most_1_15(recor
         record_property(f"summary: {label}", f"{ratio:.4f}")
     assert ratios["transcoded state"] <= 1.15
     assert ratios["transcoded + AES-GCM"] <= 1.15
+
+
+# Fast paths ------------------------------------------------------------------------------------
+# The decoder reads common shapes inline and matches planned keys as bytes; these pin that every
+# fast path gives exactly what the general reader gives, and falls back when the shape differs.
+
+STATE_KEYS = ["timestamp_ns", "content", "k" * 130, "class_version"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0x80, 0x3FFF, 0x4000, 2**21 - 1, 2**28, 2**49, 2**56 - 1, 2**56, 1_764_000_000_123_456_789, 2**63 - 1, 2**63,
+     2**64 - 1, -(2**56) - 1, -(2**63)],
+)
+def test_varints_of_every_length_round_trip(value: int) -> None:
+    assert roundtrip([value, {"t": value}, Box(content=value)]) == [value, {"t": value}, Box(content=value)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x03" + b"\x80" * 8 + b"\x00",  # nine-byte varint with a zero last byte
+        b"\x03\x80\x00",  # two-byte varint with a zero last byte
+        b"\x03" + b"\xff" * 9 + b"\x02",  # ten bytes holding more than 64 bits
+        b"\x03" + b"\xff" * 8,  # nine-byte varint cut short
+        b"\x0b\x01\x07\x01t\x03" + b"\x80" * 8 + b"\x00",  # the same inside a dict
+        b"\x0b\x01\x07\x01t\x03\x05",  # small int in the wide form inside a dict
+    ],
+    ids=lambda data: data.hex(),
+)
+def test_bad_long_varints_raise_transcoding_error(data: bytes) -> None:
+    with pytest.raises(TranscodingError):
+        T.decode(data)
+    with pytest.raises(TranscodingError):
+        T.decode_state(data, T.state_fields(["t"]))
+
+
+@given(st.lists(storable, max_size=4), st.permutations(STATE_KEYS), st.integers(0, len(STATE_KEYS)))
+def test_decode_state_gives_what_decode_gives_whatever_the_plan(
+    values: list[object], keys: list[str], planned: int
+) -> None:
+    encoded = T.encode(dict(zip(keys, values)))
+    decoded = T.decode_state(encoded, T.state_fields(STATE_KEYS[:planned]))
+    assert decoded == T.decode(encoded) and T.encode(decoded) == encoded
+
+
+@given(st.lists(storable, min_size=1, max_size=4), st.data())
+def test_decode_state_rejects_exactly_what_decode_rejects(values: list[object], data: st.DataObject) -> None:
+    keys = STATE_KEYS[: len(values)]
+    encoded = bytearray(T.encode(dict(zip(keys, values))))
+    position = data.draw(st.integers(min_value=0, max_value=len(encoded) - 1))
+    encoded[position] = data.draw(st.integers(min_value=0, max_value=255))
+    if data.draw(st.booleans()):
+        del encoded[data.draw(st.integers(min_value=0, max_value=len(encoded) - 1)):]
+    outcomes = []
+    for decode in (T.decode, lambda d: T.decode_state(d, T.state_fields(keys))):
+        try:
+            outcomes.append(T.encode(decode(bytes(encoded))))
+        except TranscodingError:
+            outcomes.append(None)
+    assert outcomes[0] == outcomes[1]
+
+
+@given(st.lists(storable, min_size=len(STATE_KEYS), max_size=len(STATE_KEYS)))
+def test_encode_state_writes_what_encode_writes(values: list[object]) -> None:
+    fields = T.state_fields(STATE_KEYS)
+    assert T.encode_state(fields, values) == T.encode(dict(zip(STATE_KEYS, values)))
+
+
+def test_state_fields_are_distinct_and_need_one_value_each() -> None:
+    with pytest.raises(ValueError):
+        T.encode_state(T.state_fields(["a", "b"]), [1])
+    with pytest.raises(ValueError):
+        T.state_fields(["a", "b", "a"])
+
+
+def test_records_with_fields_in_another_order_or_set_are_read_key_by_key() -> None:
+    member = Member("inbox", (b"i",), Role.ADMIN)
+    fields = {b"inbox_id": T.encode("inbox"), b"installation_ids": T.encode((b"i",)), b"role": T.encode(Role.ADMIN)}
+    head = b"\x10" + _topic("mlsgroup.test.Member") + b"\x01"
+
+    def record(names: list[bytes]) -> bytes:
+        return head + bytes((len(names),)) + b"".join(_topic(n.decode()) + fields[n] for n in names)
+
+    assert T.decode(record([b"role", b"installation_ids", b"inbox_id"])) == member
+    assert T.decode(record([b"inbox_id", b"installation_ids"])) == Member("inbox", (b"i",))  # role has a default
+    with pytest.raises(TranscodingError):
+        T.decode(record([b"inbox_id", b"inbox_id", b"role"]))
