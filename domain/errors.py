@@ -17,6 +17,8 @@ __all__ = [
     "MlsGroupNotFound",
     "TooManyCharacters",
     "AddressNotFound",
+    "FailedToVerifyInstallations",
+    "CannotRemoveSelf",
     "InvalidGroupMembership",
     "MissingSequenceId",
     "NoWelcomesToSend",
@@ -113,6 +115,20 @@ class AddressNotFound(GroupError):
     def __init__(self, inbox_ids: "str | list[str] | tuple[str, ...]" = ()) -> None:
         self.inbox_ids = (inbox_ids,) if isinstance(inbox_ids, str) else tuple(inbox_ids)
         super().__init__(f"Addresses not found {list(self.inbox_ids)}")
+
+
+class FailedToVerifyInstallations(GroupError):
+    """No installation of an inbox to add has a usable key package, so the inbox cannot join."""
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(f"Failed to verify all installations: failedInstallations={detail}")
+
+
+class CannotRemoveSelf(GroupError):
+    """A member cannot commit its own removal; it leaves with a leave request."""
+
+    message = "Cannot remove own leaf node"
 
 
 class InvalidGroupMembership(GroupError):

@@ -1,4 +1,4 @@
-"""Errors of the group layer that ``mlsgroup.domain.errors`` lacks, and restoring recorded errors.
+"""Restoring recorded errors (the group layer's own error classes live in ``mlsgroup.domain.errors``).
 
 An intent that fails records its error as (class name, detail) in an event; ``restore_error`` turns
 that record back into the exception the waiting caller raises, so a replayed store reports the same
@@ -9,26 +9,13 @@ from __future__ import annotations
 
 from . import errors
 from .commit_summary import Violation
+from .errors import CannotRemoveSelf, FailedToVerifyInstallations
 
 __all__ = [
     "FailedToVerifyInstallations",
     "CannotRemoveSelf",
     "restore_error",
 ]
-
-
-class FailedToVerifyInstallations(errors.GroupError):
-    """No installation of an inbox to add has a usable key package, so the inbox cannot join."""
-
-    def __init__(self, detail: str = "") -> None:
-        self.detail = detail
-        super().__init__(f"Failed to verify all installations: failedInstallations={detail}")
-
-
-class CannotRemoveSelf(errors.GroupError):
-    """A member cannot commit its own removal; it leaves with a leave request."""
-
-    message = "Cannot remove own leaf node"
 
 
 _VIOLATIONS = {v.value: v for v in Violation}

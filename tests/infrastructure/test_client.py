@@ -29,7 +29,7 @@ from mlsgroup.domain import (
 )
 from mlsgroup.domain.configuration import GROUP_KEY_ROTATION_INTERVAL_NS
 from mlsgroup.domain.group_aggregate import project
-from mlsgroup.domain.group_errors import FailedToVerifyInstallations
+from mlsgroup.domain.errors import FailedToVerifyInstallations
 from mlsgroup.domain.group_events import EnvelopeProcessed, EnvelopeSkipped
 from mlsgroup.domain.identity_errors import InboxNotFound
 from mlsgroup.domain.intents import KeyUpdateData
