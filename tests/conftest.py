@@ -215,3 +215,31 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for backend_name, counts in totals.items():
         summary = ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
         terminalreporter.write_line(f"[{backend_name}] {summary}")
+
+
+class SessionSchema:
+    """The test session's PostgreSQL schema for networks, made on first use and dropped at the end."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.name: str | None = None
+
+    def get(self) -> tuple[str, str]:
+        self.server.check_reachable()
+        if self.name is None:
+            self.name = self.server.new_schema()
+        return self.server.dsn, self.name
+
+
+@pytest.fixture(scope="session")
+def network_schema(postgres_server: Any) -> Iterator[SessionSchema | None]:
+    """One PostgreSQL schema shared by every network test of the session (None without a DSN)."""
+    if postgres_server is None:
+        yield None
+        return
+    holder = SessionSchema(postgres_server)
+    yield holder
+    if holder.name is not None:
+        from mlsgroup.infrastructure.network import drop_schema
+
+        drop_schema(postgres_server.dsn, holder.name)

@@ -14,7 +14,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from mlsgroup.infrastructure.network import Network, drop_schema
+from mlsgroup.infrastructure.network import Network
+from tests.conftest import SessionSchema
 
 POSTGRES_DSN_VARIABLE = "MLSGROUP_TEST_POSTGRES_DSN"
 ALL_KINDS = [
@@ -30,35 +31,10 @@ def new_id() -> bytes:
     return os.urandom(16)
 
 
-class _SessionSchema:
-    """The session's PostgreSQL schema, made on first use."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-        self.name: str | None = None
-
-    def get(self) -> tuple[str, str]:
-        self.server.check_reachable()
-        if self.name is None:
-            self.name = self.server.new_schema()
-        return self.server.dsn, self.name
-
-
-@pytest.fixture(scope="session")
-def network_schema(postgres_server: Any) -> Iterator[_SessionSchema | None]:
-    if postgres_server is None:
-        yield None
-        return
-    holder = _SessionSchema(postgres_server)
-    yield holder
-    if holder.name is not None:
-        drop_schema(postgres_server.dsn, holder.name)
-
-
 class NetworkBackend:
     """Opens networks of one kind onto the same storage for one test, and closes them afterwards."""
 
-    def __init__(self, kind: str, tmp_path: Path, schema: _SessionSchema | None) -> None:
+    def __init__(self, kind: str, tmp_path: Path, schema: SessionSchema | None) -> None:
         self.kind = kind
         self._path = tmp_path / "network.db"
         self._schema = schema
@@ -92,7 +68,7 @@ class NetworkBackend:
             net.close()
 
 
-def _backend(request: pytest.FixtureRequest, tmp_path: Path, schema: _SessionSchema | None) -> Iterator[NetworkBackend]:
+def _backend(request: pytest.FixtureRequest, tmp_path: Path, schema: SessionSchema | None) -> Iterator[NetworkBackend]:
     if request.param == "postgres" and schema is None:
         pytest.skip(f"PostgreSQL network not configured: set {POSTGRES_DSN_VARIABLE} to a server DSN")
     backend = NetworkBackend(request.param, tmp_path, schema)
@@ -101,14 +77,14 @@ def _backend(request: pytest.FixtureRequest, tmp_path: Path, schema: _SessionSch
 
 
 @pytest.fixture(params=ALL_KINDS)
-def network_backend(request: pytest.FixtureRequest, tmp_path: Path, network_schema: _SessionSchema | None) -> Iterator[NetworkBackend]:
+def network_backend(request: pytest.FixtureRequest, tmp_path: Path, network_schema: SessionSchema | None) -> Iterator[NetworkBackend]:
     """The same network test in memory, on SQLite and on PostgreSQL."""
     yield from _backend(request, tmp_path, network_schema)
 
 
 @pytest.fixture(params=SHARED_KINDS)
 def shared_network_backend(
-    request: pytest.FixtureRequest, tmp_path: Path, network_schema: _SessionSchema | None
+    request: pytest.FixtureRequest, tmp_path: Path, network_schema: SessionSchema | None
 ) -> Iterator[NetworkBackend]:
     """Backends that persist and that several processes can share: SQLite and PostgreSQL."""
     yield from _backend(request, tmp_path, network_schema)

@@ -12,7 +12,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from mlsgroup.infrastructure.network import Network, drop_schema
+from mlsgroup.infrastructure.network import Network
+from tests.conftest import SessionSchema
 
 POSTGRES_DSN_VARIABLE = "MLSGROUP_TEST_POSTGRES_DSN"
 NETWORK_KINDS = [
@@ -22,32 +23,7 @@ NETWORK_KINDS = [
 ]
 
 
-class _Schema:
-    """The session's PostgreSQL schema for scenario networks, made on first use."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-        self.name: str | None = None
-
-    def get(self) -> tuple[str, str]:
-        self.server.check_reachable()
-        if self.name is None:
-            self.name = self.server.new_schema()
-        return self.server.dsn, self.name
-
-
-@pytest.fixture(scope="session")
-def scenario_schema(postgres_server: Any) -> Iterator[_Schema | None]:
-    if postgres_server is None:
-        yield None
-        return
-    holder = _Schema(postgres_server)
-    yield holder
-    if holder.name is not None:
-        drop_schema(postgres_server.dsn, holder.name)
-
-
-def open_network(kind: str, tmp_path: Path, schema: _Schema | None) -> Network:
+def open_network(kind: str, tmp_path: Path, schema: SessionSchema | None) -> Network:
     if kind == "in_memory":
         return Network.in_memory()
     if kind == "sqlite":
@@ -66,9 +42,9 @@ def net() -> Iterator[Network]:
 
 
 @pytest.fixture(params=NETWORK_KINDS)
-def any_network(request: pytest.FixtureRequest, tmp_path: Path, scenario_schema: _Schema | None) -> Iterator[Network]:
+def any_network(request: pytest.FixtureRequest, tmp_path: Path, network_schema: SessionSchema | None) -> Iterator[Network]:
     """The same scenario on the in-memory, SQLite and PostgreSQL networks."""
-    network = open_network(request.param, tmp_path, scenario_schema)
+    network = open_network(request.param, tmp_path, network_schema)
     yield network
     network.close()
 

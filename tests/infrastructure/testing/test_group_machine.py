@@ -39,7 +39,6 @@ from mlsgroup.infrastructure.testing.model import (
 )
 from mlsgroup.infrastructure.testing.strategies import LIMITED_FIELDS
 
-from tests.infrastructure.scenarios.conftest import scenario_schema  # noqa: F401 - fixture
 
 # (max examples under ci/dev, divisor under deep, steps per run)
 _BUDGETS = {"in_memory": (25, 2), "memory_stores": (15, 5), "sqlite": (15, 5), "postgres": (10, 6)}
@@ -74,10 +73,10 @@ def test_machine_on_the_sqlite_network(tmp_path: Path):
 
 
 @pytest.mark.postgres
-def test_machine_on_the_postgres_network(scenario_schema: Any):  # noqa: F811 - fixture
-    if scenario_schema is None:
+def test_machine_on_the_postgres_network(network_schema: Any):
+    if network_schema is None:
         pytest.skip("PostgreSQL network not configured: set MLSGROUP_TEST_POSTGRES_DSN to a server DSN")
-    dsn, schema = scenario_schema.get()
+    dsn, schema = network_schema.get()
     machine = make_machine(lambda: Network.postgres(dsn, schema=schema, pool_size=2))
     run_state_machine_as_test(machine, settings=_settings("postgres"))
 
