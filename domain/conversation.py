@@ -17,6 +17,7 @@ from .metadata_fields import MetadataField, length_limit
 from .policies import PermissionLevel, PolicySet
 
 __all__ = [
+    "joined_standing",
     "ConversationType",
     "MembershipState",
     "ConsentState",
@@ -53,6 +54,14 @@ class ConsentState(enum.Enum):
     UNKNOWN = 0
     ALLOWED = 1
     DENIED = 2
+
+
+def joined_standing(inbox_id: str, added_by_inbox_id: str) -> tuple[MembershipState, ConsentState]:
+    """Membership and consent on first joining a group: a group that our own inbox (another of its
+    installations) created or added us to is ours already; anyone else's invitation is PENDING."""
+    if added_by_inbox_id == inbox_id:
+        return MembershipState.ALLOWED, ConsentState.ALLOWED
+    return MembershipState.PENDING, ConsentState.UNKNOWN
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import attrs
 
-from .conversation import ConsentState, MembershipState
+from .conversation import ConsentState, MembershipState, joined_standing
 from .eventing import DomainEvent, register_event
 from .extensions import ConversationType
 from .group_events import (
@@ -237,9 +237,8 @@ def _created(event: GroupCreated) -> GroupAggregateState:
 
 def _joined(state: Optional[GroupAggregateState], event: GroupJoined) -> GroupAggregateState:
     mls = event.derived if event.derived is not None else join_mls_group(event)
-    # A group another installation of our inbox created or added us to is ours already (libxmtp).
-    ours = event.added_by_inbox_id == event.inbox_id
     if state is None:
+        membership_state, consent_state = joined_standing(event.inbox_id, event.added_by_inbox_id)
         return GroupAggregateState(
             id=event.originator_id,
             version=event.originator_version,
@@ -252,8 +251,8 @@ def _joined(state: Optional[GroupAggregateState], event: GroupJoined) -> GroupAg
             dm_id=event.dm_id,
             created_at_ns=event.timestamp_ns,
             added_by_inbox_id=event.added_by_inbox_id,
-            membership_state=MembershipState.ALLOWED if ours else MembershipState.PENDING,
-            consent_state=ConsentState.ALLOWED if ours else ConsentState.UNKNOWN,
+            membership_state=membership_state,
+            consent_state=consent_state,
             cursor=event.cursor,
             last_message_ns=event.timestamp_ns,
         )

@@ -17,9 +17,8 @@ import attrs
 
 from mlsgroup.domain.application_content import LEAVE_REQUEST_CONTENT_TYPE, transcript_message_id
 from mlsgroup.domain.configuration import MAX_INTENT_PUBLISH_ATTEMPTS
-from mlsgroup.domain.conversation import ConsentState, MembershipState
+from mlsgroup.domain.conversation import ConsentState, MembershipState, joined_standing
 from mlsgroup.domain.eventing import DomainEvent
-from mlsgroup.domain.extensions import ConversationType
 from mlsgroup.domain.group_events import (
     ApplicationReceived,
     CommitMerged,
@@ -39,24 +38,9 @@ from mlsgroup.domain.intents import SendMessageData
 from mlsgroup.domain.message_kinds import DeliveryStatus, MessageKind
 from mlsgroup.domain.stored_message import StoredMessage
 from mlsgroup.domain.transcript import GROUP_UPDATED_CONTENT_TYPE, GroupUpdated
+from mlsgroup.projections import GroupRecord
 
-__all__ = ["GroupRow", "GroupViews"]
-
-
-@attrs.frozen(kw_only=True)
-class GroupRow:
-    """One row of the groups view."""
-
-    group_id: bytes
-    inbox_id: str
-    installation_id: bytes
-    conversation_type: ConversationType
-    dm_id: Optional[str]
-    created_at_ns: int
-    added_by_inbox_id: str
-    membership_state: MembershipState
-    consent_state: ConsentState
-    last_message_ns: int
+__all__ = ["GroupViews"]
 
 
 class GroupViews:
@@ -64,7 +48,7 @@ class GroupViews:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._groups: dict[bytes, GroupRow] = {}
+        self._groups: dict[bytes, GroupRecord] = {}
         self._messages: dict[bytes, dict[bytes, StoredMessage]] = {}
         self._order: dict[bytes, int] = {}
         self._by_intent: dict[bytes, tuple[bytes, bytes]] = {}
@@ -84,7 +68,7 @@ class GroupViews:
     def _group_id(self, event: DomainEvent) -> bytes:
         return event.originator_id.bytes
 
-    def _row(self, event: DomainEvent) -> Optional[GroupRow]:
+    def _row(self, event: DomainEvent) -> Optional[GroupRecord]:
         return self._groups.get(self._group_id(event))
 
     def _update_row(self, event: DomainEvent, **changes) -> None:
@@ -120,7 +104,7 @@ class GroupViews:
         )
 
     def _on_created(self, event: GroupCreated) -> None:
-        self._groups[event.group_id] = GroupRow(
+        self._groups[event.group_id] = GroupRecord(
             group_id=event.group_id,
             inbox_id=event.inbox_id,
             installation_id=event.installation_id,
@@ -135,9 +119,9 @@ class GroupViews:
 
     def _on_joined(self, event: GroupJoined) -> None:
         row = self._groups.get(event.group_id)
-        ours = event.added_by_inbox_id == event.inbox_id
         if row is None:
-            row = GroupRow(
+            membership_state, consent_state = joined_standing(event.inbox_id, event.added_by_inbox_id)
+            row = GroupRecord(
                 group_id=event.group_id,
                 inbox_id=event.inbox_id,
                 installation_id=event.installation_id,
@@ -145,8 +129,8 @@ class GroupViews:
                 dm_id=event.dm_id,
                 created_at_ns=event.timestamp_ns,
                 added_by_inbox_id=event.added_by_inbox_id,
-                membership_state=MembershipState.ALLOWED if ours else MembershipState.PENDING,
-                consent_state=ConsentState.ALLOWED if ours else ConsentState.UNKNOWN,
+                membership_state=membership_state,
+                consent_state=consent_state,
                 last_message_ns=event.timestamp_ns,
             )
         else:
@@ -263,11 +247,11 @@ class GroupViews:
         with self._lock:
             return [row.group_id for row in sorted(self._groups.values(), key=lambda r: r.created_at_ns)]
 
-    def row(self, group_id: bytes) -> Optional[GroupRow]:
+    def row(self, group_id: bytes) -> Optional[GroupRecord]:
         with self._lock:
             return self._groups.get(bytes(group_id))
 
-    def rows(self) -> list[GroupRow]:
+    def rows(self) -> list[GroupRecord]:
         with self._lock:
             return sorted(self._groups.values(), key=lambda r: r.created_at_ns)
 

@@ -27,7 +27,7 @@ import attrs
 
 from mlsgroup.domain.application_content import LEAVE_REQUEST_CONTENT_TYPE, transcript_message_id
 from mlsgroup.domain.configuration import MAX_INTENT_PUBLISH_ATTEMPTS
-from mlsgroup.domain.conversation import ConsentState, MembershipState
+from mlsgroup.domain.conversation import ConsentState, MembershipState, joined_standing
 from mlsgroup.domain.extensions import ConversationType
 from mlsgroup.domain.group_events import (
     ApplicationReceived,
@@ -149,11 +149,12 @@ def _created(rows: Rows, event: GroupCreated) -> list[Change]:
 def _joined(rows: Rows, event: GroupJoined) -> list[Change]:
     current = rows.get("groups", (event.group_id,))
     if current is None:
+        membership_state, consent_state = joined_standing(event.inbox_id, event.added_by_inbox_id)
         group: dict[str, Any] = {
             "id": event.group_id, "inbox_id": event.inbox_id, "installation_id": event.installation_id,
             "conversation_type": event.conversation_type.value, "dm_id": event.dm_id,
             "created_at_ns": event.timestamp_ns, "added_by_inbox_id": event.added_by_inbox_id,
-            "membership_state": MembershipState.PENDING.value, "consent_state": ConsentState.UNKNOWN.value,
+            "membership_state": membership_state.value, "consent_state": consent_state.value,
             "last_message_ns": event.timestamp_ns,
         }
     else:

@@ -148,3 +148,10 @@ class TestDmWelcome:
         state = dm("alice", "bob")
         relaxed = attrs.evolve(state.permissions, update_metadata_policy={})
         validate_dm_welcome(attrs.evolve(state, permissions=relaxed), "bob", "alice")
+
+
+def test_joined_standing_trusts_only_our_own_inbox() -> None:
+    from mlsgroup.domain.conversation import ConsentState, MembershipState, joined_standing
+
+    assert joined_standing("me", "me") == (MembershipState.ALLOWED, ConsentState.ALLOWED)
+    assert joined_standing("me", "someone else") == (MembershipState.PENDING, ConsentState.UNKNOWN)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlsgroup.domain import errors
+from mlsgroup.domain import ConsentState, MembershipState, errors
 from mlsgroup.domain.intents import IntentKind, IntentState
 from mlsgroup.infrastructure import Client, Network
 from mlsgroup.infrastructure.persistence import StoreSettings
@@ -178,3 +178,22 @@ def test_a_reopened_client_store_resumes_its_views(backend: Any) -> None:
             assert runner.catch_up() > 0
             assert_matches_live(runner, reopened)
     bob.close()
+
+
+def test_a_group_our_own_inbox_added_us_to_is_allowed_in_every_view() -> None:
+    net = Network.in_memory()
+    alice = Client.create(net)
+    bob = Client.create(net)
+    alice_phone = alice.register_installation()
+    try:
+        alice.create_group([bob.inbox_id], name="ours")
+        (joined,) = alice_phone.sync_welcomes()
+        assert joined.membership_state is MembershipState.ALLOWED
+        with ViewRunner.open(alice_phone.group_store.app, StoreSettings.memory(), group_views) as runner:
+            assert_matches_live(runner, alice_phone)
+            row = runner.get("groups", (joined.group_id,))
+            assert (row["membership_state"], row["consent_state"]) == (
+                MembershipState.ALLOWED.value, ConsentState.ALLOWED.value)
+    finally:
+        for client in (alice_phone, bob, alice):
+            client.close()
