@@ -7,7 +7,12 @@ For each event it re-makes the decision the event records and compares:
 * ``EnvelopeProcessed``: ``process_envelope`` runs again on the pre-envelope state with an identity
   look-up that answers only from the identity states the outcome recorded, so every commit (ours
   included) is validated again against its PRE-commit permissions, every application message is
-  decrypted again, and the re-derived event must equal the recorded one;
+  decrypted again, and the re-derived event must equal the recorded one. A ``MessageReceived``
+  records no ciphertext: its PrivateMessage is rebuilt from the opening fields with the epoch's
+  keys (``reseal_application``: the two AEAD seals, the signature verified under the sender's leaf
+  in that epoch's tree), must hash to the recorded payload hash, and then goes through
+  ``process_envelope`` as opened, without decrypting it again. Our own confirmed message takes its
+  payload from the published intent, which must hash to the recorded hash;
 * ``IntentPublished``: a commit is staged again from its plan and seed and must give the recorded
   payload; a message is encrypted again by the projector (which raises on a different payload);
 * everything else is folded with the projector, which re-derives creation and joining.
@@ -27,9 +32,9 @@ from typing import Any, Iterable, Mapping, Optional
 
 import attrs
 
-from .application_content import LEAVE_REQUEST_CONTENT_TYPE
+from .application_content import LEAVE_REQUEST_CONTENT_TYPE, ApplicationContent
 from .conversation import MAX_GROUP_SIZE, check_leave, validate_dm_welcome
-from .envelope_processing import process_envelope
+from .envelope_processing import application_outcome, process_envelope
 from .errors import GroupError
 from .eventing import DomainEvent
 from .extensions import ConversationType
@@ -45,14 +50,16 @@ from .group_events import (
     IntentPublished,
     IntentQueued,
     LeaveRequestReceived,
+    MessageReceived,
     OwnCommitMerged,
     OwnMessageConfirmed,
 )
-from .intents import SendMessageData
-from .mls.errors import DecodeError
-from .mls.group import StagedCommit
+from .intents import IntentState, SendMessageData
+from .mls.errors import DecodeError, MlsError
+from .mls.group import ApplicationMessage, Processed, ResealRun, StagedCommit, reseal_application
 from .ports import Envelope
 from .transcript import GroupUpdated
+from .xmtp_mls import credential_inbox_id
 
 __all__ = [
     "VIOLATION",
@@ -152,6 +159,14 @@ def _recorded_identities(record: Iterable[tuple[str, int, tuple[bytes, ...]]]):
     return fetch
 
 
+def _is_plain_message(data: bytes) -> bool:
+    """Whether ``data`` is an ApplicationContent that is no leave request (what ``MessageReceived`` records)."""
+    try:
+        return not ApplicationContent.decode(data).is_leave_request
+    except DecodeError:
+        return False
+
+
 def _short(inbox_id: str) -> str:
     return inbox_id[:12] + "…" if len(inbox_id) > 12 else inbox_id
 
@@ -165,14 +180,55 @@ def describe_outcome(outcome: Any) -> str:
         return f"{name}({outcome.reason})"
     if isinstance(outcome, ApplicationReceived):
         return f"{name}(from {_short(outcome.sender_inbox_id)}, {len(outcome.content)} bytes)"
+    if isinstance(outcome, MessageReceived):
+        return f"{name}(from {_short(outcome.sender_inbox_id)}, {len(outcome.opened.data)} bytes of data)"
     if isinstance(outcome, CommitMerged):
         return f"{name}(by {_short(outcome.committer_inbox_id)})"
     return name
 
 
 def _differences(recorded: Any, derived: Any) -> list[str]:
+    if isinstance(recorded, MessageReceived):
+        return _message_differences(recorded, derived)
     names = [f.name for f in attrs.fields(type(recorded)) if f.eq]
     return [n for n in names if getattr(recorded, n) != getattr(derived, n)]
+
+
+def _message_differences(recorded: MessageReceived, derived: MessageReceived) -> list[str]:
+    names = [f.name for f in attrs.fields(type(recorded.opened))]
+    found = [n for n in names if getattr(recorded.opened, n) != getattr(derived.opened, n)]
+    if "data" in found:
+        try:
+            mine, theirs = recorded.application_content, derived.application_content
+            found += [n for n in ("content_type", "content", "idempotency_key") if getattr(mine, n) != getattr(theirs, n)]
+        except DecodeError:
+            pass
+    return found
+
+
+def _in_recorded_shape(recorded: EnvelopeProcessed, derived: Any, payload: bytes) -> Any:
+    """The re-derived event in the shape of a record written before payload hashes: v1 stores keep
+    the payload beside ``ApplicationReceived`` and ``OwnMessageConfirmed`` without a hash."""
+    old, new = recorded.outcome, getattr(derived, "outcome", None)
+    if isinstance(old, ApplicationReceived) and isinstance(new, MessageReceived):
+        outcome: Any = ApplicationReceived(
+            message_id=new.message_id,
+            sender_inbox_id=new.sender_inbox_id,
+            sender_installation_id=new.sender_installation_id,
+            content_type=new.content_type,
+            content=new.content,
+            idempotency_key=new.idempotency_key,
+            epoch=new.epoch,
+        )
+    elif isinstance(old, OwnMessageConfirmed) and old.payload_hash is None and isinstance(new, OwnMessageConfirmed):
+        outcome = attrs.evolve(new, payload_hash=None)
+    elif isinstance(old, CommitMerged) and old.still_member is None and isinstance(new, CommitMerged):
+        outcome = attrs.evolve(new, still_member=None, extensions=None)  # recorded before CommitMerged v2
+    else:
+        return derived
+    shaped = attrs.evolve(derived, payload=payload, outcome=outcome)
+    object.__setattr__(shaped, "derived", derived.derived)
+    return shaped
 
 
 class GroupAuditor:
@@ -190,11 +246,12 @@ class GroupAuditor:
         self._timeline: list[MembershipChange] = []
         self._counts: dict[str, int] = {}
         self._checked_snapshots: set[int] = set()
+        self._run: list[EnvelopeProcessed] = []
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
-    def _count(self, name: str) -> None:
-        self._counts[name] = self._counts.get(name, 0) + 1
+    def _count(self, name: str, n: int = 1) -> None:
+        self._counts[name] = self._counts.get(name, 0) + n
 
     def _find(self, check: str, message: str, version: Optional[int], severity: str = VIOLATION) -> None:
         epoch = None if self._state is None else self._state.epoch
@@ -212,6 +269,7 @@ class GroupAuditor:
 
     def unreadable(self, version: int, message: str) -> None:
         """The store holds a record at ``version`` that could not be read (tampered or corrupt)."""
+        self._flush()
         self._events += 1
         self._last_version = max(self._last_version, version)
         self._halt("record", f"the record at v{version} cannot be read: {message}", version)
@@ -220,10 +278,30 @@ class GroupAuditor:
         """Re-derive and check one event (the next in version order)."""
         self._events += 1
         version = event.originator_version
+        if (
+            version == self._last_version + 1
+            and type(event) is EnvelopeProcessed
+            and type(event.outcome) is MessageReceived
+            and not self._halted
+            and self._state is not None
+        ):
+            # Received messages are held back and rebuilt as a run (``_replay_messages``); any other
+            # event, a snapshot's version, ``finish`` or ``state`` replays the run first.
+            self._last_version = version
+            self._run.append(event)
+            if version in self._snapshots:
+                self._flush()
+            return
+        self._flush()
         if version != self._last_version + 1:
             missing = "missing" if version > self._last_version + 1 else "out of order or repeated"
             self._halt("sequence", f"event v{version} follows v{self._last_version}: events {missing}", version)
         self._last_version = max(self._last_version, version)
+        self._process(event)
+
+    def _process(self, event: DomainEvent) -> None:
+        """Re-derive and check one event that is in sequence (or resume from its snapshot)."""
+        version = event.originator_version
         if self._halted:
             snapshot = self._snapshots.get(version)
             if snapshot is None:
@@ -249,6 +327,103 @@ class GroupAuditor:
         if snapshot is not None:
             self._check_snapshot(snapshot, after)
 
+    def _flush(self) -> None:
+        """Replay the held-back received messages: runs of them on the fast path, any message it
+        does not confirm (and everything after a halt) one by one on the general path."""
+        run = self._run
+        if not run:
+            return
+        self._run = []
+        done = 0
+        while done < len(run):
+            if not self._halted:
+                done += self._replay_messages(run, done)
+                if done == len(run):
+                    return
+            self._process(run[done])
+            done += 1
+
+    def _replay_messages(self, run: list[EnvelopeProcessed], start: int) -> int:
+        """Confirm ``run[start:]``, received messages of the current epoch, with one ``ResealRun``:
+        each is rebuilt (its signature verified) and must record exactly what ``process_envelope``
+        would for it (``_confirm_message``'s checks, with the epoch's constants and each sender's ids
+        worked out once). Stops at the first message it cannot confirm, which the general path then
+        re-derives and reports, or after one with a snapshot. Returns how many it confirmed; the
+        state moves past them in one step (the projector's rule needs only the last one)."""
+        state = self._state
+        if state is None:  # pragma: no cover - feed holds messages back only once a state exists
+            return 0
+        mls = state.mls
+        resealing = ResealRun(mls)
+        epoch = mls.epoch
+        own_leaf = mls.own_leaf_index
+        published = {i.payload_hash for i in state.intents if i.state is IntentState.PUBLISHED}
+        senders: dict[int, Optional[tuple[str, bytes]]] = {}
+        snapshots = self._snapshots
+        cursor, modified_ns, version = state.cursor, state.modified_ns, state.version
+        last = None
+        for index in range(start, len(run)):
+            event = run[index]
+            opened = event.outcome.opened
+            if (
+                event.payload
+                or event.cursor <= cursor
+                or event.timestamp_ns < modified_ns
+                or event.originator_version != version + 1
+                or opened.epoch != epoch
+            ):
+                break
+            leaf = opened.leaf
+            if leaf not in senders:
+                member = None if leaf == own_leaf else resealing.member(leaf)
+                senders[leaf] = None if member is None else (credential_inbox_id(member.credential), member.signature_key)
+            sender = senders[leaf]
+            if (
+                sender is None
+                or sender[0] != opened.sender_inbox_id
+                or sender[1] != opened.sender_installation_id
+                or opened.payload_hash in published
+                or not _is_plain_message(opened.data)
+            ):
+                break
+            try:
+                encoded = resealing.reseal(
+                    leaf, opened.generation, opened.reuse_guard, opened.authenticated_data, opened.data,
+                    opened.signature, opened.padding,
+                )
+            except (MlsError, DecodeError, ValueError):
+                break
+            if payload_hash(encoded) != opened.payload_hash:
+                break
+            resealing.keep()
+            cursor, modified_ns, version = event.cursor, event.timestamp_ns, event.originator_version
+            last = event
+            if version in snapshots:
+                break
+        if last is None:
+            return 0
+        confirmed = version - state.version
+        for name in ("messages rebuilt and verified", "outcomes re-derived", "messages received"):
+            self._count(name, confirmed)
+        final = EnvelopeProcessed(
+            originator_id=last.originator_id,
+            originator_version=version,
+            timestamp_ns=last.timestamp_ns,
+            cursor=last.cursor,
+            payload=last.payload,
+            server_time_ns=last.server_time_ns,
+            outcome=last.outcome,
+        )
+        object.__setattr__(final, "derived", resealing.state())
+        after = project(attrs.evolve(state, version=version - 1), [final])
+        if after is None:  # pragma: no cover - project returns a state for any event
+            raise ValueError("the projector produced no state")
+        self._state = after
+        snapshot = snapshots.get(version)
+        if snapshot is not None:
+            self._check_snapshot(snapshot, after)
+        return confirmed
+
     def _step(self, state: Optional[GroupAggregateState], event: DomainEvent) -> GroupAggregateState:
         if state is None and not isinstance(event, (GroupCreated, GroupJoined)):
             raise ValueError("a group's history must begin with GroupCreated or GroupJoined")
@@ -273,14 +448,55 @@ class GroupAuditor:
                 self._find("dm", f"joined a DM whose welcome breaks the DM rules: {type(exc).__name__}", event.originator_version)
         return after
 
+    def _recorded_payload(self, state: GroupAggregateState, event: EnvelopeProcessed) -> Optional[tuple[bytes, Optional[Processed]]]:
+        """(the envelope's payload, the opened message if rebuilt) of a recorded envelope; None after a finding."""
+        recorded = event.outcome
+        where = f"envelope {event.cursor}"
+        if isinstance(recorded, MessageReceived):
+            opened = recorded.opened
+            try:
+                processed, payload = reseal_application(
+                    state.mls,
+                    epoch=opened.epoch,
+                    leaf=opened.leaf,
+                    generation=opened.generation,
+                    reuse_guard=opened.reuse_guard,
+                    authenticated_data=opened.authenticated_data,
+                    data=opened.data,
+                    signature=opened.signature,
+                    padding=opened.padding,
+                )
+            except (MlsError, DecodeError, ValueError) as exc:
+                self._find("outcome", f"{where}: the message {describe_outcome(recorded)} records cannot be rebuilt "
+                           f"from its opening fields: {type(exc).__name__}: {exc}", event.originator_version)
+                return None
+            self._count("messages rebuilt and verified")
+            return payload, processed
+        if isinstance(recorded, OwnMessageConfirmed) and recorded.payload_hash is not None and not event.payload:
+            intent = state.intent(recorded.intent_id)
+            if intent is None or intent.payload is None:
+                self._find("outcome", f"{where}: OwnMessageConfirmed names no published intent with a payload",
+                           event.originator_version)
+                return None
+            return intent.payload, None
+        return event.payload, None
+
     def _rederive_envelope(self, state: GroupAggregateState, event: EnvelopeProcessed) -> DomainEvent:
         version = event.originator_version
         recorded = event.outcome
-        envelope = Envelope(event.cursor, event.payload, event.server_time_ns)
+        found = self._recorded_payload(state, event)
+        if found is None:
+            return event
+        payload, processed = found
+        if processed is not None:
+            confirmed = self._confirm_message(state, event, payload, processed)
+            if confirmed is not None:
+                return confirmed
+        envelope = Envelope(event.cursor, payload, event.server_time_ns)
         fetch = _recorded_identities(getattr(recorded, "identity_states", ()))
         self._count("outcomes re-derived")
         try:
-            derived_events = process_envelope(state, envelope, fetch, event.timestamp_ns)
+            derived_events = process_envelope(state, envelope, fetch, event.timestamp_ns, processed=processed)
         except _IdentityNotRecorded as exc:
             if isinstance(recorded, EnvelopeSkipped) and recorded.reason in _IDENTITY_SKIPS:
                 self._count("identity skips (not re-checkable)")
@@ -295,12 +511,46 @@ class GroupAuditor:
         if not derived_events:
             self._find("sequence", f"envelope cursor {event.cursor} does not advance past {state.cursor}", version)
             return event
-        derived = derived_events[0]
+        derived = _in_recorded_shape(event, derived_events[0], payload)
         if derived == event:
             self._count_outcome(recorded)
             return derived  # carries the state it computed: the projector need not decrypt twice
         self._report_outcome_difference(event, derived)
         return event
+
+    def _confirm_message(
+        self, state: GroupAggregateState, event: EnvelopeProcessed, payload: bytes, processed: Processed
+    ) -> Optional[DomainEvent]:
+        """The recorded ``MessageReceived`` event, carrying the state it leads to, when ``process_envelope``
+        would record exactly it for the rebuilt message: checked piece by piece, without building the
+        event (one per stored message). None sends any other case down the general path."""
+        output = processed.output
+        if (
+            not isinstance(output, ApplicationMessage)
+            or event.payload
+            or event.cursor <= state.cursor
+            or event.timestamp_ns < state.modified_ns  # the decision's timestamp is never earlier
+            or event.originator_version != state.version + 1
+        ):
+            return None
+        digest = payload_hash(payload)
+        if state.published_by_hash(digest) is not None:
+            return None
+        if application_outcome(state, output, digest) != event.outcome.opened:  # type: ignore[union-attr]
+            return None
+        self._count("outcomes re-derived")
+        self._count_outcome(event.outcome)
+        confirmed = EnvelopeProcessed(
+            originator_id=event.originator_id,
+            originator_version=event.originator_version,
+            timestamp_ns=event.timestamp_ns,
+            cursor=event.cursor,
+            payload=event.payload,
+            server_time_ns=event.server_time_ns,
+            outcome=event.outcome,
+        )
+        object.__setattr__(confirmed, "derived", processed.new_state)
+        return confirmed
 
     def _count_outcome(self, outcome: Any) -> None:
         names = {
@@ -308,6 +558,7 @@ class GroupAuditor:
             CommitMerged: "commits by others merged",
             CommitRejected: "commits rejected",
             ApplicationReceived: "messages decrypted",
+            MessageReceived: "messages received",
             LeaveRequestReceived: "leave requests",
             OwnMessageConfirmed: "own messages confirmed",
             EnvelopeSkipped: "envelopes skipped",
@@ -477,6 +728,7 @@ class GroupAuditor:
 
     def finish(self) -> GroupAudit:
         """The group's audit once every stored event was fed."""
+        self._flush()
         for version in sorted(set(self._snapshots) - self._checked_snapshots):
             if version > self._last_version:
                 self._find("sequence", f"a snapshot exists at v{version} but the events stop at v{self._last_version}: "
@@ -502,6 +754,7 @@ class GroupAuditor:
     @property
     def state(self) -> Optional[GroupAggregateState]:
         """The replayed state so far (None before the first event or after a halt)."""
+        self._flush()
         return None if self._halted else self._state
 
 

@@ -12,15 +12,20 @@ In order:
    recorded as such), and every failure (garbage, replay, wrong or past epoch, forgery, a sender
    that is not a member, a standalone proposal) becomes ``EnvelopeSkipped`` naming the error.
 
+A received application message is recorded as ``MessageReceived`` (its opening fields and the
+payload's hash, no payload) and our own as ``OwnMessageConfirmed`` with the payload's hash: the
+event's payload is then empty. An audit that rebuilt such a message hands ``process_envelope``
+the ``Processed`` it got, so nothing is decrypted twice.
+
 Identity-registry failures other than "not found" propagate: a transient outage must not make a
 member skip a valid commit.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
-from .application_content import ApplicationContent, message_id
+from .application_content import ApplicationContent
 from .commit_rules import CommitRejectedByPolicy, IdentityFetcher, XmtpRules, check_own_commit
 from .commit_summary import CommitViolation
 from .eventing import DomainEvent
@@ -28,26 +33,36 @@ from .group_aggregate import GroupAggregateState, ReplayMismatch, payload_hash, 
 from .group_derivations import own_commit_check
 from .group_decisions import Emitter
 from .group_events import (
-    ApplicationReceived,
     CommitMerged,
     CommitRejected,
     EnvelopeOutcome,
     EnvelopeProcessed,
     EnvelopeSkipped,
     LeaveRequestReceived,
+    MessageReceived,
     OwnCommitMerged,
     OwnMessageConfirmed,
+    extension_items,
     identity_record,
 )
 from .identity_errors import InboxNotFound, UnknownSequenceId
 from .intents import Intent, SendMessageData
 from .mls.errors import DecodeError, MlsError
-from .mls.group import ApplicationMessage, OwnMessageReceived, StagedCommit, merge_commit, process_message
+from .mls.group import (
+    ApplicationMessage,
+    GroupState,
+    OwnMessageReceived,
+    Processed,
+    StagedCommit,
+    merge_commit,
+    process_message,
+)
+from .opened_messages import OpenedMessage
 from .ports import Envelope
 from .welcomes import WelcomeEnvelope
 from .xmtp_mls import credential_inbox_id
 
-__all__ = ["process_envelope"]
+__all__ = ["process_envelope", "application_outcome"]
 
 
 def process_envelope(
@@ -55,32 +70,44 @@ def process_envelope(
     envelope: Envelope,
     fetch_identities: IdentityFetcher,
     timestamp_ns: int,
+    *,
+    processed: Optional[Processed] = None,
 ) -> list[DomainEvent]:
-    """The events of processing ``envelope`` (none if it is at or below the cursor)."""
+    """The events of processing ``envelope`` (none if it is at or below the cursor).
+
+    ``processed``: what ``process_message`` gives for the payload, when the caller has it already."""
     if envelope.cursor <= state.cursor:
         return []
-    outcome, derived = _outcome(state, envelope, fetch_identities)
+    outcome, derived = _outcome(state, envelope, fetch_identities, processed)
+    unstored = isinstance(outcome, MessageReceived) or (
+        isinstance(outcome, OwnMessageConfirmed) and outcome.payload_hash is not None
+    )
     emitter = Emitter.after(state, timestamp_ns)
     emitter.emit(
         EnvelopeProcessed,
         derived=derived,
         cursor=envelope.cursor,
-        payload=envelope.payload,
+        payload=b"" if unstored else envelope.payload,
         server_time_ns=envelope.server_time_ns,
         outcome=outcome,
     )
     return emitter.events
 
 
-def _outcome(state: GroupAggregateState, envelope: Envelope, fetch: IdentityFetcher) -> tuple[EnvelopeOutcome, Any]:
-    own = state.published_by_hash(payload_hash(envelope.payload))
+def _outcome(
+    state: GroupAggregateState, envelope: Envelope, fetch: IdentityFetcher, processed: Optional[Processed]
+) -> tuple[EnvelopeOutcome, Any]:
+    digest = payload_hash(envelope.payload)
+    own = state.published_by_hash(digest)
     if own is not None:
         if own.is_commit:
             return _own_commit(state, own, envelope, fetch)
         data = own.data
         if not isinstance(data, SendMessageData):
             raise ReplayMismatch("a published application intent without message data")
-        return OwnMessageConfirmed(intent_id=own.intent_id, message_id=data.message_id), None
+        return OwnMessageConfirmed(intent_id=own.intent_id, message_id=data.message_id, payload_hash=digest), None
+    if processed is not None:
+        return _opened(state, processed, digest)
     rules = XmtpRules(fetch, (state.mls, state.xmtp))
     try:
         processed = process_message(
@@ -94,9 +121,16 @@ def _outcome(state: GroupAggregateState, envelope: Envelope, fetch: IdentityFetc
         return EnvelopeSkipped(reason=type(exc).__name__, detail=str(exc)), None
     output = processed.output
     if isinstance(output, StagedCommit):
-        return _commit(state, output, rules), merge_commit(state.mls, output)
+        merged = merge_commit(state.mls, output)
+        return _commit(state, output, rules, merged), merged
+    return _opened(state, processed, digest)
+
+
+def _opened(state: GroupAggregateState, processed: Processed, digest: bytes) -> tuple[EnvelopeOutcome, Any]:
+    """The outcome of an opened message that is no commit."""
+    output = processed.output
     if isinstance(output, ApplicationMessage):
-        return _application(state, output, processed.new_state)
+        return _application(state, output, processed.new_state, digest)
     if isinstance(output, OwnMessageReceived):
         return EnvelopeSkipped(reason="OwnMessageReplayed", detail=f"content type {output.content_type}"), None
     return EnvelopeSkipped(reason="UnexpectedOutput", detail=type(output).__name__), None
@@ -139,35 +173,55 @@ def _own_commit(
     return outcome, merge_commit(state.mls, staged)
 
 
-def _commit(state: GroupAggregateState, staged: StagedCommit, rules: XmtpRules) -> CommitMerged:
+def _commit(state: GroupAggregateState, staged: StagedCommit, rules: XmtpRules, merged: GroupState) -> CommitMerged:
     validated = rules.validated
     transcript = None if validated is None else validated.group_updated(state.pending_leavers)
     committer = state.mls.tree.leaf(staged.effect.committer)
+    extensions = extension_items(merged.extensions)
     return CommitMerged(
         committer_inbox_id=credential_inbox_id(staged.effect.committer_credential),
         committer_installation_id=b"" if committer is None else committer.signature_key,
         group_updated=None if transcript is None else transcript.encode(),
         identity_states=identity_record(rules.identities),
+        still_member=merged.is_active,
+        extensions=None if extensions == extension_items(state.mls.extensions) else extensions,
     )
 
 
-def _application(state: GroupAggregateState, output: ApplicationMessage, new_mls) -> tuple[EnvelopeOutcome, Any]:
+def _application(
+    state: GroupAggregateState, output: ApplicationMessage, new_mls: GroupState, digest: bytes
+) -> tuple[EnvelopeOutcome, Any]:
+    outcome = application_outcome(state, output, digest)
+    if isinstance(outcome, OpenedMessage):
+        return MessageReceived.of(outcome), new_mls
+    return outcome, None if isinstance(outcome, EnvelopeSkipped) else new_mls
+
+
+def application_outcome(
+    state: GroupAggregateState, output: ApplicationMessage, digest: bytes
+) -> Union[OpenedMessage, LeaveRequestReceived, EnvelopeSkipped]:
+    """What another member's opened application message with payload hash ``digest`` records: the
+    ``OpenedMessage`` of a ``MessageReceived``, a leave request, or a skip (malformed content).
+    (An audit compares openings with it without building the event.)"""
     try:
         content = ApplicationContent.decode(output.data)
     except DecodeError as exc:
-        return EnvelopeSkipped(reason="MalformedApplicationContent", detail=str(exc)), None
+        return EnvelopeSkipped(reason="MalformedApplicationContent", detail=str(exc))
     sender_inbox = credential_inbox_id(output.credential)
     leaf = state.mls.tree.leaf(output.sender_leaf) if state.mls.tree.has_leaf(output.sender_leaf) else None
     installation = leaf.signature_key if leaf is not None and leaf.credential == output.credential else b""
     if content.is_leave_request:
-        return LeaveRequestReceived(sender_inbox_id=sender_inbox, sender_installation_id=installation), new_mls
-    outcome = ApplicationReceived(
-        message_id=message_id(state.group_id, content.idempotency_key, content.content),
+        return LeaveRequestReceived(sender_inbox_id=sender_inbox, sender_installation_id=installation)
+    return OpenedMessage(
+        epoch=output.epoch,
+        leaf=output.sender_leaf,
+        generation=output.generation,
+        reuse_guard=output.reuse_guard,
+        authenticated_data=output.authenticated_data,
+        data=output.data,
+        signature=output.signature,
+        padding=output.padding,
         sender_inbox_id=sender_inbox,
         sender_installation_id=installation,
-        content_type=content.content_type,
-        content=content.content,
-        idempotency_key=content.idempotency_key,
-        epoch=output.epoch,
+        payload_hash=digest,
     )
-    return outcome, new_mls

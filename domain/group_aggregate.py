@@ -4,10 +4,12 @@ the projector that folds the group's events into it.
 Applying an event is bookkeeping. Where the state needs cryptography (creating or joining the MLS
 group, encrypting our message, merging a commit, decrypting a message to advance the secret tree)
 the projector re-derives it deterministically from what the event recorded: seeds, the welcome and
-key-package bundle, the commit plan, the payload. Replaying a group's events therefore reproduces
-the MLS state byte for byte; a mismatch with a recorded hash raises ``ReplayMismatch``. Decisions
-(``group_decisions``, ``envelope_processing``) attach the state they computed to the event as a
-non-stored ``derived`` value, which the projector reuses on the live path.
+key-package bundle, the commit plan, the payload; a ``MessageReceived`` only marks its ratchet key
+used (its decryption and signature were checked when it was recorded; an audit checks them again).
+Replaying a group's events therefore reproduces the MLS state byte for byte; a mismatch with a
+recorded hash raises ``ReplayMismatch``. Decisions (``group_decisions``, ``envelope_processing``)
+attach the state they computed to the event as a non-stored ``derived`` value, which the projector
+reuses on the live path.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from uuid import UUID
 
 import attrs
 
+from .after_removal import AfterRemoval
 from .conversation import ConsentState, MembershipState, joined_standing
 from .eventing import DomainEvent, register_event
 from .extensions import ConversationType
@@ -36,6 +39,7 @@ from .group_events import (
     IntentSendFailed,
     LeaveRequestReceived,
     MembershipStateChanged,
+    MessageReceived,
     OwnCommitMerged,
     OwnMessageConfirmed,
 )
@@ -52,7 +56,7 @@ from .group_derivations import (
     stage_commit,
 )
 from .intents import Intent, IntentState, SendMessageData, kind_of
-from .mls.group import GroupState, StagedCommit, merge_commit, process_message
+from .mls.group import GroupState, StagedCommit, consume_application_key, merge_commit, process_message
 from .xmtp_mls import xmtp_state_of
 
 __all__ = [
@@ -102,6 +106,8 @@ class GroupAggregateState:
     pending_leavers: tuple[str, ...] = ()
     rotated_at_ns: int = 0
     last_message_ns: int = 0
+    #: Once a commit removed us: the public part of the epoch it began (what members() lists then).
+    after_removal: Optional[AfterRemoval] = None
     _xmtp: Any = attrs.field(default=None, init=False, eq=False, repr=False)
 
     # -- derived views ----------------------------------------------------------------------------
@@ -272,6 +278,7 @@ def _joined(state: Optional[GroupAggregateState], event: GroupJoined) -> GroupAg
         intents=intents,
         pending_leavers=(),
         rotated_at_ns=0,
+        after_removal=None,
     )
 
 
@@ -372,6 +379,8 @@ def _envelope_changes(state: GroupAggregateState, event: EnvelopeProcessed) -> d
         else:
             mls = _merged_mls(state, event)
             intents = state.intents
+            if state.is_active and not mls.is_active:
+                changes["after_removal"] = AfterRemoval.of_commit(state.mls, event.payload)
         removed = _removed_inboxes(state, mls)
         changes.update(
             mls=mls,
@@ -385,6 +394,13 @@ def _envelope_changes(state: GroupAggregateState, event: EnvelopeProcessed) -> d
             changes["intents"] = _with_intent(
                 state, outcome.intent_id, state=IntentState.ERROR, error=outcome.error, error_detail=outcome.detail
             )
+    elif isinstance(outcome, MessageReceived):
+        mls = event.derived
+        if mls is None:
+            opened = outcome.opened
+            mls = consume_application_key(state.mls, opened.epoch, opened.leaf, opened.generation)
+        changes["mls"] = mls
+        changes["last_message_ns"] = event.server_time_ns
     elif isinstance(outcome, (ApplicationReceived, LeaveRequestReceived)):
         mls = event.derived if event.derived is not None else process_message(state.mls, event.payload).new_state
         changes["mls"] = mls

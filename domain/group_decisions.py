@@ -31,6 +31,7 @@ from .group_events import (
     IntentQueued,
     IntentSendFailed,
     MembershipStateChanged,
+    extension_items,
     identity_record,
 )
 from .group_state import XmtpGroupState
@@ -163,6 +164,9 @@ def join_group(
         cursor=joined.envelope.cursor,
         group_updated=transcript.encode(),
         key_package_bundle=joined.bundle.encode(),
+        epoch=joined.mls.epoch,
+        extensions=extension_items(joined.mls.extensions),
+        server_time_ns=joined.server_time_ns,
     )
     return emitter.events
 

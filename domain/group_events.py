@@ -10,10 +10,15 @@ An ``EnvelopeProcessed`` event carries the envelope and one outcome value:
 * ``OwnCommitMerged``      our published commit came back and won its epoch;
 * ``CommitMerged``         another member's commit passed XMTP validation and was merged;
 * ``CommitRejected``       a commit failed validation (ours: its intent ends in ERROR);
-* ``ApplicationReceived``  another member's application message, decrypted;
+* ``MessageReceived``      another member's application message, as opening it revealed (no ciphertext);
+* ``ApplicationReceived``  the same in records written before ``MessageReceived`` (content beside the payload);
 * ``LeaveRequestReceived`` a member asked to leave;
 * ``OwnMessageConfirmed``  our application message came back (its intent is processed);
 * ``EnvelopeSkipped``      garbage, a replay, a wrong epoch, a forgery, a non-member...: the reason.
+
+``EnvelopeProcessed.payload`` holds the envelope's bytes, except for ``MessageReceived`` and
+``OwnMessageConfirmed`` (class_version 2), which record the payload's SHA-256 and an empty payload:
+the message is re-derived from the opening fields or from our published intent.
 
 Some events carry a ``derived`` slot that is never stored: the state the decision already computed,
 which the projector may reuse instead of re-deriving it (replays always re-derive).
@@ -25,10 +30,12 @@ from typing import Any, Optional, Union
 
 import attrs
 
+from .application_content import ApplicationContent, message_id
 from .conversation import ConsentState, MembershipState
 from .eventing import DomainEvent, register_event, register_value
 from .extensions import ConversationType
 from .intents import CommitPlan, IntentData
+from .opened_messages import OpenedMessage
 
 __all__ = [
     "IdentityRecord",
@@ -46,11 +53,13 @@ __all__ = [
     "CommitMerged",
     "CommitRejected",
     "ApplicationReceived",
+    "MessageReceived",
     "LeaveRequestReceived",
     "OwnMessageConfirmed",
     "EnvelopeSkipped",
     "EnvelopeOutcome",
     "identity_record",
+    "extension_items",
 ]
 
 # The domain enums stored inside group events and snapshots.
@@ -71,6 +80,11 @@ def identity_record(identities: Any) -> IdentityRecord:
         (inbox, sequence_id, tuple(sorted(installations)))
         for (inbox, sequence_id), installations in sorted(identities.items())
     )
+
+
+def extension_items(extensions: Any) -> tuple[tuple[int, bytes], ...]:
+    """MLS group-context extensions as stored in events: (type, data) pairs sorted by type."""
+    return tuple(sorted((e.extension_type, bytes(e.extension_data)) for e in extensions))
 
 
 def _derived() -> Any:
@@ -95,12 +109,14 @@ class GroupCreated(DomainEvent):
     seed: bytes = attrs.field(repr=False)
 
 
-@register_event(_PREFIX + "GroupJoined")
+@register_event(_PREFIX + "GroupJoined", class_version=2)
 @attrs.frozen(kw_only=True)
 class GroupJoined(DomainEvent):
-    """A welcome added us (again, if the group was known): we joined from ``cursor`` on its topic.
+    """A welcome added us (again, if the group was known): we joined from ``cursor`` on its topic,
+    at ``epoch``, with these group-context ``extensions`` (sorted by type; what the views show).
 
-    ``group_updated`` is the encoded "you were added" transcript (GroupUpdated)."""
+    ``group_updated`` is the encoded "you were added" transcript (GroupUpdated), sent at the welcome
+    envelope's ``server_time_ns`` (libxmtp; None in records written before it was kept)."""
 
     group_id: bytes
     inbox_id: str
@@ -112,7 +128,28 @@ class GroupJoined(DomainEvent):
     cursor: int
     group_updated: bytes
     key_package_bundle: bytes = attrs.field(repr=False)
+    epoch: int
+    extensions: tuple[tuple[int, bytes], ...]
+    server_time_ns: Optional[int] = None
     derived: Any = _derived()
+
+    @property
+    def added_at_ns(self) -> int:
+        """When we were added: the welcome's server time, else (older records) this event's time."""
+        return self.timestamp_ns if self.server_time_ns is None else self.server_time_ns
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        # v1 did not record the joined epoch and extensions; the welcome and our key package
+        # determine them, so joining again (pure, as replay does) recovers them exactly.
+        from .mls.group import KeyPackageBundle, join_group
+        from .welcomes import WelcomeEnvelope
+
+        mls = join_group(
+            WelcomeEnvelope.decode(state["welcome"]).welcome, KeyPackageBundle.decode(state["key_package_bundle"])
+        )
+        state["epoch"] = mls.epoch
+        state["extensions"] = extension_items(mls.extensions)
 
 
 # -- intents ----------------------------------------------------------------------------------
@@ -186,15 +223,27 @@ class OwnCommitMerged:
     identity_states: IdentityRecord
 
 
-@register_value(_OUTCOME + "CommitMerged")
+@register_value(_OUTCOME + "CommitMerged", class_version=2)
 @attrs.frozen(kw_only=True)
 class CommitMerged:
-    """Another member's commit passed XMTP validation and was merged."""
+    """Another member's commit passed XMTP validation and was merged (the epoch moves on by one).
+
+    ``still_member`` says whether our installation is in the new epoch (False: the commit removed
+    us); ``extensions`` are the new group-context extensions (sorted by type), None when the commit
+    left them unchanged. Records written before class_version 2 have ``still_member`` None: for
+    them neither is known (the views infer our removal from the transcript)."""
 
     committer_inbox_id: str
     committer_installation_id: bytes
     group_updated: Optional[bytes]
     identity_states: IdentityRecord
+    still_member: Optional[bool] = None
+    extensions: Optional[tuple[tuple[int, bytes], ...]] = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["still_member"] = None
+        state["extensions"] = None
 
 
 @register_value(_OUTCOME + "CommitRejected")
@@ -211,7 +260,8 @@ class CommitRejected:
 @register_value(_OUTCOME + "ApplicationReceived")
 @attrs.frozen(kw_only=True)
 class ApplicationReceived:
-    """Another member's application message, decrypted."""
+    """Another member's application message, decrypted (records written before ``MessageReceived``:
+    the envelope's payload is stored beside it and replay decrypts it again)."""
 
     message_id: bytes
     sender_inbox_id: str
@@ -220,6 +270,87 @@ class ApplicationReceived:
     content: bytes
     idempotency_key: bytes
     epoch: int
+
+
+@register_value(_OUTCOME + "MessageReceived")
+@attrs.frozen(kw_only=True, repr=False)
+class MessageReceived:
+    """Another member's application message, stored as what opening it revealed: ``wire`` is the
+    encoded ``OpenedMessage`` (the envelope's payload is not stored; its hash is).
+
+    The names the views read are properties: the sender's ids, ``epoch``, the ApplicationContent
+    fields of ``data`` and ``message_id``, a pure function of the group id (bound by the
+    ``EnvelopeProcessed`` that carries the outcome), the idempotency key and the content."""
+
+    wire: bytes
+    _opened: Any = attrs.field(default=None, init=False, eq=False)
+    _content: Any = attrs.field(default=None, init=False, eq=False)
+    _group_id: Optional[bytes] = attrs.field(default=None, init=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_opened", OpenedMessage.decode(self.wire))
+
+    @classmethod
+    def of(cls, opened: OpenedMessage) -> MessageReceived:
+        # Built around the value at hand: ``__init__`` would decode the encoding just made.
+        made = object.__new__(cls)
+        for name, value in (("wire", opened.encode()), ("_opened", opened), ("_content", None), ("_group_id", None)):
+            object.__setattr__(made, name, value)
+        return made
+
+    @property
+    def opened(self) -> OpenedMessage:
+        return self._opened
+
+    @property
+    def application_content(self) -> ApplicationContent:
+        """The decoded ``data`` (DecodeError if it is no ApplicationContent)."""
+        content = self._content
+        if content is None:
+            content = ApplicationContent.decode(self._opened.data)
+            object.__setattr__(self, "_content", content)
+        return content
+
+    @property
+    def sender_inbox_id(self) -> str:
+        return self._opened.sender_inbox_id
+
+    @property
+    def sender_installation_id(self) -> bytes:
+        return self._opened.sender_installation_id
+
+    @property
+    def epoch(self) -> int:
+        return self._opened.epoch
+
+    @property
+    def payload_hash(self) -> bytes:
+        return self._opened.payload_hash
+
+    @property
+    def content_type(self) -> str:
+        return self.application_content.content_type
+
+    @property
+    def content(self) -> bytes:
+        return self.application_content.content
+
+    @property
+    def idempotency_key(self) -> bytes:
+        return self.application_content.idempotency_key
+
+    @property
+    def message_id(self) -> bytes:
+        if self._group_id is None:
+            raise AttributeError("message_id needs the group id: read it on the EnvelopeProcessed's outcome")
+        return message_id(self._group_id, self.idempotency_key, self.content)
+
+    def bind_group(self, group_id: bytes) -> None:
+        """Record the id of the group this outcome belongs to (not stored: the event's aggregate id)."""
+        object.__setattr__(self, "_group_id", bytes(group_id))
+
+    def __repr__(self) -> str:
+        return f"MessageReceived({self._opened!r})"
 
 
 @register_value(_OUTCOME + "LeaveRequestReceived")
@@ -231,13 +362,22 @@ class LeaveRequestReceived:
     sender_installation_id: bytes
 
 
-@register_value(_OUTCOME + "OwnMessageConfirmed")
+@register_value(_OUTCOME + "OwnMessageConfirmed", class_version=2)
 @attrs.frozen(kw_only=True)
 class OwnMessageConfirmed:
-    """Our application message came back from the delivery service."""
+    """Our application message came back from the delivery service.
+
+    ``payload_hash`` is the envelope payload's SHA-256 (it equals the intent's published payload,
+    which is therefore not stored again); None in records before class_version 2, which keep the
+    payload in the ``EnvelopeProcessed``."""
 
     intent_id: bytes
     message_id: bytes
+    payload_hash: Optional[bytes] = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["payload_hash"] = None
 
 
 @register_value(_OUTCOME + "EnvelopeSkipped")
@@ -254,6 +394,7 @@ EnvelopeOutcome = Union[
     CommitMerged,
     CommitRejected,
     ApplicationReceived,
+    MessageReceived,
     LeaveRequestReceived,
     OwnMessageConfirmed,
     EnvelopeSkipped,
@@ -263,13 +404,20 @@ EnvelopeOutcome = Union[
 @register_event(_PREFIX + "EnvelopeProcessed")
 @attrs.frozen(kw_only=True)
 class EnvelopeProcessed(DomainEvent):
-    """One envelope of the group's topic was processed; the cursor moves to ``cursor``."""
+    """One envelope of the group's topic was processed; the cursor moves to ``cursor``.
+
+    ``payload`` is empty for ``MessageReceived`` and ``OwnMessageConfirmed`` with a payload hash
+    (see the module docstring)."""
 
     cursor: int
     payload: bytes
     server_time_ns: int
     outcome: EnvelopeOutcome
     derived: Any = _derived()
+
+    def __attrs_post_init__(self) -> None:
+        if type(self.outcome) is MessageReceived:
+            self.outcome.bind_group(self.originator_id.bytes)
 
 
 # -- standing ---------------------------------------------------------------------------------

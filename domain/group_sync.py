@@ -7,7 +7,8 @@ one store transaction; I/O (delivery service, identity registry) happens between
 inputs it produced are recorded in the events. A whole sync holds the group's mutex.
 
 One round receives what is pending, publishes queued intents in order (at most one commit in
-flight; intents after it wait), receives again, and sends the welcomes of merged commits.
+flight; intents after it wait) and sends again the published payloads that have not come back,
+receives again, and sends the welcomes of merged commits.
 """
 
 from __future__ import annotations
@@ -160,15 +161,21 @@ class GroupSync:
         except Exception as exc:  # noqa: BLE001 - any delivery failure counts as one failed attempt
             self._decide(lambda s: send_failed(s, intent.intent_id, f"{type(exc).__name__}: {exc}", self._now()))
 
-    def publish_intents(self) -> None:
-        """Publish queued intents in order: one commit in flight at most; resend undelivered payloads."""
+    def publish_intents(self, *, after_full_receive: bool = False) -> None:
+        """Publish queued intents in order: one commit in flight at most; resend undelivered payloads.
+
+        A payload is undelivered when its send failed, or, ``after_full_receive`` (the topic was just
+        read to its end), when it was published earlier and has not come back: a crash between saving
+        IntentPublished and handing the payload over leaves exactly that, and nothing else would ever
+        send it. A second copy is harmless: once one copy is merged or confirmed, the other is a commit
+        for a past epoch or a replayed message, and receivers skip it."""
         for intent in self.state().open_intents():
             state = self.state()
             current = state.intent(intent.intent_id)
             if current is None or current.is_final:
                 continue
             if current.state is IntentState.PUBLISHED:
-                if current.resend:
+                if current.resend or after_full_receive:
                     self._send(state, current)
                 if current.is_commit:
                     return
@@ -204,7 +211,7 @@ class GroupSync:
 
     def sync_round(self) -> None:
         self.receive()
-        self.publish_intents()
+        self.publish_intents(after_full_receive=True)
         self.receive()
         self.post_commit()
 

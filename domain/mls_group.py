@@ -1,7 +1,10 @@
 """MlsGroup: one group (or DM) of a client, generic over its Context (ARCHITECTURE 4; libxmtp MlsGroup).
 
-A cheap handle: it holds the context and the group id and reads the aggregate state from the
-context's store on each query. A mutating call runs the local pre-checks whose outcome is certain
+A cheap handle: it holds the context and the group id. The group's standing (type, epoch, activity,
+membership and consent state, who added us, times), its messages, metadata attributes, admin lists
+and permissions come from the context's read models (``context.views``, which show every event
+saved before the query); members, keys and every decision from the aggregate state in the
+context's store. A mutating call runs the local pre-checks whose outcome is certain
 (DM rules, leave rules, length limits, MAX_GROUP_SIZE), queues an intent, and syncs until the intent
 is resolved: it returns once the change is merged (or the message confirmed by the delivery
 service) and raises the specific error otherwise. Permission checks happen when the commit is built:
@@ -42,7 +45,7 @@ from .intents import (
 from .message_kinds import MessageKind
 from .metadata_fields import MetadataField
 from .policies import PermissionPolicyOption, PermissionUpdateType, PolicySet
-from .ports import Context
+from .ports import Context, GroupRow
 from .stored_message import StoredMessage
 
 __all__ = ["MlsGroup"]
@@ -83,17 +86,24 @@ class MlsGroup(Generic[C]):
         """The aggregate state (GroupNotFound if the store lost the group)."""
         return self._sync.state()
 
+    def _row(self) -> GroupRow:
+        """The group's row of the ``groups`` read model (GroupNotFound if there is none)."""
+        row = self._context.views.row(self._group_id)
+        if row is None:
+            raise errors.GroupNotFound(self._group_id)
+        return row
+
     @property
     def conversation_type(self) -> ConversationType:
-        return self.state().conversation_type
+        return self._row().conversation_type
 
     @property
     def dm_id(self) -> Optional[str]:
-        return self.state().dm_id
+        return self._row().dm_id
 
     @property
     def epoch(self) -> int:
-        return self.state().epoch
+        return self._row().epoch
 
     @property
     def epoch_authenticator(self) -> bytes:
@@ -101,23 +111,28 @@ class MlsGroup(Generic[C]):
 
     @property
     def is_active(self) -> bool:
-        return self.state().is_active
+        return self._row().is_active
 
     @property
     def membership_state(self) -> MembershipState:
-        return self.state().membership_state
+        return self._row().membership_state
 
     @property
     def consent_state(self) -> ConsentState:
-        return self.state().consent_state
+        return self._row().consent_state
 
     @property
     def added_by_inbox_id(self) -> str:
-        return self.state().added_by_inbox_id
+        return self._row().added_by_inbox_id
 
     @property
     def created_at_ns(self) -> int:
-        return self.state().created_at_ns
+        return self._row().created_at_ns
+
+    @property
+    def last_message_ns(self) -> int:
+        """When the newest stored message of the group was sent (its creation or join time before any)."""
+        return self._row().last_message_ns
 
     @property
     def creator_inbox_id(self) -> str:
@@ -149,10 +164,20 @@ class MlsGroup(Generic[C]):
     # -- members, metadata, permissions ---------------------------------------------------------
 
     def members(self) -> list[GroupMember]:
-        return group_members(self.state().xmtp)
+        """The members of the current epoch; once a commit removed us, those that commit left (libxmtp
+        reads the removing commit's group context, so a removed member no longer lists itself)."""
+        state = self.state()
+        after = state.after_removal
+        return group_members(after.xmtp() if after is not None and not state.is_active else state.xmtp)
+
+    # The extension reads come from the read model; it cannot know them only for a history recorded
+    # before commits carried their extensions (then it answers None and the aggregate answers).
 
     def _attribute(self, field: MetadataField) -> str:
-        return self.state().xmtp.mutable_metadata.get(field) or ""
+        attributes = self._context.views.attributes(self._group_id)
+        if attributes is None:
+            return self.state().xmtp.mutable_metadata.get(field) or ""
+        return attributes.get(field.value) or ""
 
     @property
     def name(self) -> str:
@@ -170,26 +195,36 @@ class MlsGroup(Generic[C]):
     def app_data(self) -> str:
         return self._attribute(MetadataField.APP_DATA)
 
+    def _admin_lists(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        lists = self._context.views.admin_lists(self._group_id)
+        if lists is None:
+            mutable = self.state().xmtp.mutable_metadata
+            return tuple(mutable.admin_list), tuple(mutable.super_admin_list)
+        return lists
+
     def admins(self) -> list[str]:
-        return list(self.state().xmtp.mutable_metadata.admin_list)
+        return list(self._admin_lists()[0])
 
     def super_admins(self) -> list[str]:
-        return list(self.state().xmtp.mutable_metadata.super_admin_list)
+        return list(self._admin_lists()[1])
 
     def is_admin(self, inbox_id: str) -> bool:
-        return self.state().xmtp.mutable_metadata.is_admin(inbox_id)
+        return inbox_id in self._admin_lists()[0]
 
     def is_super_admin(self, inbox_id: str) -> bool:
-        return self.state().xmtp.mutable_metadata.is_super_admin(inbox_id)
+        return inbox_id in self._admin_lists()[1]
 
     def permissions(self) -> PolicySet:
-        return self.state().xmtp.permissions
+        encoded = self._context.views.policy_set(self._group_id)
+        if encoded is None:
+            return self.state().xmtp.permissions
+        return PolicySet.decode(encoded)
 
     # -- messages ---------------------------------------------------------------------------------
 
     def _conversation_ids(self) -> list[bytes]:
         """This group, or every group of the DM conversation it belongs to (stitching)."""
-        dm = self.state().dm_id
+        dm = self._row().dm_id
         if dm is None:
             return [self._group_id]
         ids = self._context.views.groups_with_dm_id(dm)

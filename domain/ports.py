@@ -22,6 +22,8 @@ from .eventing import Clock, DomainEvent
 from .identity import IdentityUpdate, InboxState
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .conversation import ConsentState, MembershipState
+    from .extensions import ConversationType
     from .group_aggregate import GroupAggregateState
     from .message_kinds import MessageKind
     from .mls.group import KeyPackageBundle
@@ -34,6 +36,7 @@ __all__ = [
     "IdentityRegistry",
     "Clock",
     "GroupStore",
+    "GroupRow",
     "GroupViews",
     "Context",
 ]
@@ -134,9 +137,40 @@ class GroupStore(Protocol):
         ...
 
 
+class GroupRow(Protocol):
+    """One group's row of the ``groups`` read model (libxmtp's groups table)."""
+
+    group_id: bytes
+    conversation_type: "ConversationType"
+    dm_id: Optional[str]
+    created_at_ns: int
+    added_by_inbox_id: str
+    membership_state: "MembershipState"
+    consent_state: "ConsentState"
+    last_message_ns: int
+    epoch: int
+    is_active: bool
+
+
 @runtime_checkable
 class GroupViews(Protocol):
-    """The read models the query methods use (groups, group_messages), kept current as events are saved."""
+    """The read models the query methods use (groups, group_messages); a query sees every saved event."""
+
+    def row(self, group_id: bytes) -> Optional[GroupRow]:
+        """The group's row, or None if this installation has no such group."""
+        ...
+
+    def attributes(self, group_id: bytes) -> Optional[Mapping[str, str]]:
+        """The group's mutable-metadata attributes; None when the read model cannot know them."""
+        ...
+
+    def admin_lists(self, group_id: bytes) -> Optional[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """The group's admin and super-admin lists, in order; None when the read model cannot know them."""
+        ...
+
+    def policy_set(self, group_id: bytes) -> Optional[bytes]:
+        """The group's encoded PolicySet; None when the read model cannot know it."""
+        ...
 
     def messages(
         self,

@@ -68,6 +68,8 @@ class JoinedGroup:
     added_by_inbox_id: str
     conversation_type: ConversationType
     dm_id: Optional[str]
+    server_time_ns: Optional[int] = None
+    """When the delivery service received the welcome (None if the caller did not say)."""
 
     @property
     def group_id(self) -> bytes:
@@ -101,11 +103,13 @@ def open_welcome_for(
     our_inbox_id: str,
     find_bundle: Callable[[bytes], Optional[KeyPackageBundle]],
     fetch_identities: Callable[[frozenset[tuple[str, int]]], IdentityStates],
+    server_time_ns: Optional[int] = None,
 ) -> JoinedGroup:
     """Join the group of a welcome-topic payload, or raise WelcomeRejected.
 
     ``find_bundle`` maps a KeyPackageRef to our bundle; ``fetch_identities`` returns the
-    installations of each (inbox id, sequence id) asked for (the caller's I/O)."""
+    installations of each (inbox id, sequence id) asked for (the caller's I/O); ``server_time_ns``
+    is the welcome envelope's server time, which stamps the "you were added" transcript (libxmtp)."""
     try:
         envelope = WelcomeEnvelope.decode(payload)
         welcome = decode_welcome(envelope.welcome)
@@ -139,4 +143,4 @@ def open_welcome_for(
         check_initial_membership(xmtp, fetch_identities(needed) if needed else {})
     except (errors.GroupError, IdentityError) as exc:
         raise _reject(exc) from None
-    return JoinedGroup(envelope, bundle, mls, xmtp, added_by, kind, conversation_id)
+    return JoinedGroup(envelope, bundle, mls, xmtp, added_by, kind, conversation_id, server_time_ns)

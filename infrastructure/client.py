@@ -10,8 +10,10 @@
 
 Creating a client publishes the inbox's CreateInbox identity update and a last-resort key package;
 the installation's secrets (key seed, key-package seeds) are events of the installation aggregate
-in the client's store, so ``Client.open`` restores them, rebuilds the views from the stored events,
-and rotates the key package once it is 30 days old. Randomness comes from ``os.urandom`` here and
+in the client's store, so ``Client.open`` restores them and rotates the key package once it is 30
+days old. The query methods (``groups``, ``group``, ``find_or_create_dm``, and MlsGroup's
+``messages`` and standing) read the store's durable views, which resume from their tracked position
+on open and catch up before each query (read-your-writes). Randomness comes from ``os.urandom`` here and
 reaches the domain only as recorded seeds. A client is safe to use from several threads: each group
 has a re-entrant mutex held for a whole sync and a commit lock around each load-decide-save.
 """
@@ -52,15 +54,22 @@ from mlsgroup.domain.mls_group import MlsGroup
 from mlsgroup.domain.ports import DeliveryService, IdentityRegistry
 from mlsgroup.domain.policies import PolicySet, Preset
 from mlsgroup.domain.welcomes import WelcomeRejected, open_welcome_for
+from mlsgroup.projections import GroupRecord
 
 from .group_store import DEFAULT_SNAPSHOT_INTERVAL, GroupStore
 from .network import Network
 from .persistence import StoreSettings
-from .views import GroupViews
+from .views import StoreViews
 
 __all__ = ["Client", "ClientError", "StoreArgument"]
 
 StoreArgument = Union[None, str, "PathLike[str]", StoreSettings]
+
+
+def _more_recent(row: GroupRecord, other: GroupRecord) -> bool:
+    """Whether ``row`` comes before ``other`` among the groups of one DM (last active, then newest, then id)."""
+    mine, theirs = (row.last_message_ns, row.created_at_ns), (other.last_message_ns, other.created_at_ns)
+    return mine > theirs or (mine == theirs and row.group_id < other.group_id)
 
 
 class ClientError(errors.GroupError):
@@ -166,7 +175,7 @@ class Client:
         clock: Optional[Clock] = None,
         snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
     ) -> Client:
-        """Reopen the installation whose store ``store`` is (views rebuilt from its events)."""
+        """Reopen the installation whose store ``store`` is (its views resume where they stopped)."""
         if store is None:
             raise ClientError("Client.open needs the store of an existing installation")
         group_store = GroupStore.open(_settings(store, encryption_key), snapshot_interval=snapshot_interval)
@@ -174,7 +183,6 @@ class Client:
         if installation is None:
             group_store.close()
             raise ClientError("the store holds no installation: use Client.create")
-        group_store.rebuild_views()
         client = cls(net, group_store, installation, clock=clock)
         client._ensure_key_package(force=False)
         return client
@@ -262,7 +270,7 @@ class Client:
         return self._store
 
     @property
-    def views(self) -> GroupViews:
+    def views(self) -> StoreViews:
         return self._store.views
 
     def installation_signature_key(self) -> bytes:
@@ -346,8 +354,8 @@ class Client:
             raise errors.ExpectedInboxesDoNotMatch()
         conversation = dm_id(self.inbox_id, inbox_id)
         for group_id in self.views.groups_with_dm_id(conversation):
-            state = self._store.load(group_id)
-            if state is not None and state.is_active:
+            row = self.views.row(group_id)
+            if row is not None and row.is_active:
                 return MlsGroup(self, group_id)
         self.identity.get_inbox_state(inbox_id)
         group = self._create(XmtpGroupState.new_dm(self.inbox_id, self.installation_id, inbox_id), conversation)
@@ -356,23 +364,29 @@ class Client:
 
     def group(self, group_id: bytes) -> MlsGroup:
         """The group with this id (errors.GroupNotFound if this installation has none)."""
-        if self._store.load(bytes(group_id)) is None:
+        if self.views.row(bytes(group_id)) is None:
             raise errors.GroupNotFound(bytes(group_id))
         return MlsGroup(self, group_id)
 
     def groups(self, conversation_type: Optional[ConversationType] = None) -> list[MlsGroup]:
         """Every conversation, oldest first; a DM appears once (its most recently active group)."""
+        rows = self.views.rows()
+        latest: dict[str, GroupRecord] = {}  # the most recently active group of each DM (as groups_with_dm_id)
+        for row in rows:
+            if row.dm_id is not None:
+                best = latest.get(row.dm_id)
+                if best is None or _more_recent(row, best):
+                    latest[row.dm_id] = row
         result = []
-        seen_dms: set[str] = set()
-        for row in self.views.rows():
+        for row in rows:
             if conversation_type is not None and row.conversation_type is not conversation_type:
                 continue
             group_id = row.group_id
             if row.dm_id is not None:
-                if row.dm_id in seen_dms:
-                    continue
-                seen_dms.add(row.dm_id)
-                group_id = self.views.groups_with_dm_id(row.dm_id)[0]
+                best = latest.pop(row.dm_id, None)
+                if best is None:
+                    continue  # the DM is listed once, where its first group was
+                group_id = best.group_id
             result.append(MlsGroup(self, group_id))
         return result
 
@@ -388,16 +402,19 @@ class Client:
                 self.installation_id, after_cursor=self._installation.welcome_cursor
             )
             for envelope in envelopes:
-                group = self._process_welcome(envelope.cursor, envelope.payload, fetch)
+                group = self._process_welcome(envelope.cursor, envelope.payload, fetch, envelope.server_time_ns)
                 if group is not None:
                     joined.append(group)
         return joined
 
-    def _process_welcome(self, cursor: int, payload: bytes, fetch) -> Optional[MlsGroup]:
+    def _process_welcome(
+        self, cursor: int, payload: bytes, fetch, server_time_ns: Optional[int] = None
+    ) -> Optional[MlsGroup]:
+        """Join (or record the rejection of) one welcome; ``server_time_ns`` stamps the joiner's transcript."""
         installation = self._installation
         now = self._clock.now_ns()
         try:
-            joined = open_welcome_for(payload, self.inbox_id, self.key_package_bundle, fetch)
+            joined = open_welcome_for(payload, self.inbox_id, self.key_package_bundle, fetch, server_time_ns)
         except WelcomeRejected as rejected:
             events = welcome_processed(installation, cursor, None, rejected.reason, rejected.detail, now)
             self._store.save_installation(events)

@@ -4,7 +4,8 @@ installation aggregate and every group aggregate, with snapshots of group states
 ``GroupStore`` implements the domain's ``GroupStore`` port: ``load`` folds a group's snapshot and
 tail with the domain projector (cached in memory: the client is the store's only writer), ``save``
 projects the new events, records them in one transaction, takes a snapshot when the version
-crosses a multiple of ``snapshot_interval``, and feeds the events to the views.
+crosses a multiple of ``snapshot_interval``, and tells the views (:class:`StoreViews`, the durable
+projection on the same backend and key) that they have events to catch up with.
 
 Durability on SQLite (WAL mode). Connections run with ``PRAGMA synchronous=NORMAL``: every
 transaction is still atomic and the file stays consistent through any crash, but after a power
@@ -35,7 +36,7 @@ from mlsgroup.domain.group_events import IntentPublished
 from mlsgroup.domain.installation_aggregate import INSTALLATION_AGGREGATE_ID, InstallationState, project_installation
 
 from .persistence import StoreApplication, StoreSettings
-from .views import GroupViews
+from .views import StoreViews
 
 __all__ = ["GroupStoreApplication", "GroupStore", "DEFAULT_SNAPSHOT_INTERVAL"]
 
@@ -93,7 +94,7 @@ class GroupStore:
     def __init__(
         self,
         app: GroupStoreApplication,
-        views: GroupViews,
+        views: StoreViews,
         *,
         snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
     ) -> None:
@@ -107,7 +108,14 @@ class GroupStore:
 
     @classmethod
     def open(cls, settings: StoreSettings, **kwargs) -> GroupStore:
-        return cls(GroupStoreApplication.open(settings), GroupViews(), **kwargs)
+        """The store ``settings`` describes, with its views (resuming from their tracked position)."""
+        app = GroupStoreApplication.open(settings)
+        try:
+            views = StoreViews.open(app, settings)
+        except BaseException:
+            app.close()
+            raise
+        return cls(app, views, **kwargs)
 
     # -- groups ----------------------------------------------------------------------------------
 
@@ -158,7 +166,7 @@ class GroupStore:
             crossed = after.version // self.snapshot_interval > previous // self.snapshot_interval
             if crossed and self.app.snapshots is not None:
                 self.app.snapshots.put([GroupSnapshot.take(after)])
-            self.views.apply(events)
+            self.views.written()
             return after
 
     def group_ids(self) -> list[bytes]:
@@ -175,11 +183,12 @@ class GroupStore:
     def save_installation(self, events: Sequence[DomainEvent]) -> None:
         self.app.save(*events)
         self.app.make_durable()
+        self.views.written()
 
     # -- rebuilding ------------------------------------------------------------------------------
 
     def stored_events(self, batch: int = 500) -> Iterator[DomainEvent]:
-        """Every stored event in recording order (views rebuild from these on open)."""
+        """Every stored event in recording order (what the views are a fold of)."""
         recorder = self.app.recorder
         start = None
         while True:
@@ -190,8 +199,8 @@ class GroupStore:
                 yield self.app.mapper.to_domain_event(notification)
             start = notifications[-1].id
 
-    def rebuild_views(self) -> None:
-        self.views.apply(self.stored_events())
-
     def close(self) -> None:
-        self.app.close()
+        try:
+            self.views.close()
+        finally:
+            self.app.close()

@@ -1,265 +1,153 @@
-"""In-process read models of one installation's store: the ``groups`` and ``group_messages`` views
-(libxmtp spec section 8) that the query methods read.
+"""The query side of one store's group read models (ARCHITECTURE 2 step 5): what Client and MlsGroup read.
 
-They are rebuilt from the stored events when a client opens its store and kept current as events are
-saved. Each view is a fold of events: ``apply`` dispatches an event to a handler that only reads the
-event and the view's own rows, so the same handlers can later run as eventsourcing projections with
-tracking. The views hold no key material (message contents are the decrypted plaintexts).
+:class:`StoreViews` reads the durable ``group_views`` projection (``mlsgroup.projections``: tables
+``groups``, ``group_messages``, ``group_intents`` and the extension tables) through one
+:class:`~mlsgroup.infrastructure.projecting.ViewRunner` on the store's backend, with the store's
+encryption key protecting the sensitive cells. The view keeps its position in its own tracking
+row, so opening a store resumes after the last projected event instead of re-projecting history.
+
+Read-your-writes: the client is its store's only writer, and :class:`GroupStore` calls
+:meth:`StoreViews.written` after every save. Each query first catches the view up when anything
+was written since its last catch-up, so a query always sees every event saved before it started.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
-from typing import Iterable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import attrs
+from eventsourcing.application import Application
 
-from mlsgroup.domain.application_content import LEAVE_REQUEST_CONTENT_TYPE, transcript_message_id
-from mlsgroup.domain.configuration import MAX_INTENT_PUBLISH_ATTEMPTS
-from mlsgroup.domain.conversation import ConsentState, MembershipState, joined_standing
-from mlsgroup.domain.eventing import DomainEvent
-from mlsgroup.domain.group_events import (
-    ApplicationReceived,
-    CommitMerged,
-    ConsentStateChanged,
-    EnvelopeProcessed,
-    GroupCreated,
-    GroupJoined,
-    IntentFailed,
-    IntentQueued,
-    IntentSendFailed,
-    LeaveRequestReceived,
-    MembershipStateChanged,
-    OwnCommitMerged,
-    OwnMessageConfirmed,
-)
-from mlsgroup.domain.intents import SendMessageData
-from mlsgroup.domain.message_kinds import DeliveryStatus, MessageKind
+from mlsgroup.domain.intents import IntentKind, IntentState
+from mlsgroup.domain.message_kinds import MessageKind
 from mlsgroup.domain.stored_message import StoredMessage
-from mlsgroup.domain.transcript import GROUP_UPDATED_CONTENT_TYPE, GroupUpdated
-from mlsgroup.projections import GroupRecord
+from mlsgroup.projections import (
+    ADMIN_LIST,
+    MESSAGE_ORDER,
+    SUPER_ADMIN_LIST,
+    GroupRecord,
+    group_record,
+    group_views,
+    stored_message,
+)
 
-__all__ = ["GroupViews"]
+from .persistence import StoreSettings
+from .projecting import OneOf, ViewRunner
+
+__all__ = ["StoreViews", "IntentRecord", "ExtensionRecord"]
 
 
-class GroupViews:
-    """The groups and group_messages views of one store (thread-safe)."""
+@attrs.frozen(kw_only=True)
+class IntentRecord:
+    """One row of ``group_intents``."""
 
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._groups: dict[bytes, GroupRecord] = {}
-        self._messages: dict[bytes, dict[bytes, StoredMessage]] = {}
-        self._order: dict[bytes, int] = {}
-        self._by_intent: dict[bytes, tuple[bytes, bytes]] = {}
-        self._send_failures: dict[bytes, int] = {}
-        self._leave_intents: set[bytes] = set()
-        self._sequence = itertools.count()
+    intent_id: bytes
+    group_id: bytes
+    kind: IntentKind
+    state: IntentState
+    payload_hash: Optional[bytes]
+    published_in_epoch: Optional[int]
+    publish_attempts: int
+    error: Optional[str]
+    error_detail: str
+    queued_at_ns: int
+    message_id: Optional[bytes]
 
-    # -- folding ---------------------------------------------------------------------------------
 
-    def apply(self, events: Iterable[DomainEvent]) -> None:
+@attrs.frozen(kw_only=True)
+class ExtensionRecord:
+    """The extension rows of one group: mutable-metadata attributes, admin lists, policy set, membership."""
+
+    attributes: dict[str, str]
+    admins: tuple[str, ...]
+    super_admins: tuple[str, ...]
+    policy_set: Optional[bytes]
+    members: dict[str, int]
+
+
+def _intent_record(row: dict[str, Any]) -> IntentRecord:
+    return IntentRecord(
+        intent_id=row["id"], group_id=row["group_id"], kind=IntentKind(row["kind"]), state=IntentState(row["state"]),
+        payload_hash=row["payload_hash"], published_in_epoch=row["published_in_epoch"],
+        publish_attempts=row["publish_attempts"], error=row["error"], error_detail=row["error_detail"],
+        queued_at_ns=row["queued_at_ns"], message_id=row["message_id"],
+    )
+
+
+class StoreViews:
+    """The group read models of one store, read through its durable projection (thread-safe)."""
+
+    def __init__(self, runner: ViewRunner) -> None:
+        self.runner = runner
+        self._lock = threading.Lock()
+        self._written = 0  # saves so far
+        self._seen = -1  # saves the view had caught up with at its last catch-up
+
+    @classmethod
+    def open(cls, app: Application[Any], settings: StoreSettings) -> StoreViews:
+        """The views of the store ``app`` records, on the backend and with the key of ``settings``."""
+        return cls(ViewRunner.open(app, settings, group_views))
+
+    def close(self) -> None:
+        self.runner.close()
+
+    # -- keeping current -------------------------------------------------------------------------
+
+    def written(self) -> None:
+        """Events were saved: the next query catches up first."""
         with self._lock:
-            for event in events:
-                handler = _HANDLERS.get(type(event))
-                if handler is not None:
-                    handler(self, event)
+            self._written += 1
 
-    def _group_id(self, event: DomainEvent) -> bytes:
-        return event.originator_id.bytes
-
-    def _row(self, event: DomainEvent) -> Optional[GroupRecord]:
-        return self._groups.get(self._group_id(event))
-
-    def _update_row(self, event: DomainEvent, **changes) -> None:
-        row = self._row(event)
-        if row is not None:
-            self._groups[row.group_id] = attrs.evolve(row, **changes)
-
-    def _put_message(self, message: StoredMessage) -> None:
-        messages = self._messages.setdefault(message.group_id, {})
-        if message.id not in messages:
-            self._order[message.id] = next(self._sequence)
-        messages[message.id] = message
-        row = self._groups.get(message.group_id)
-        if row is not None and message.sent_at_ns > row.last_message_ns:
-            self._groups[message.group_id] = attrs.evolve(row, last_message_ns=message.sent_at_ns)
-
-    def _transcript(self, group_id: bytes, cursor: int, encoded: bytes, sender: str, installation: bytes, at_ns: int, epoch) -> None:
-        self._put_message(
-            StoredMessage(
-                id=transcript_message_id(group_id, cursor, encoded),
-                group_id=group_id,
-                sender_inbox_id=sender,
-                sender_installation_id=installation,
-                content=encoded,
-                content_type=GROUP_UPDATED_CONTENT_TYPE,
-                kind=MessageKind.MEMBERSHIP_CHANGE,
-                sent_at_ns=at_ns,
-                delivery_status=DeliveryStatus.PUBLISHED,
-                group_updated=GroupUpdated.decode(encoded),
-                inserted_at_ns=at_ns,
-                epoch=epoch,
-            )
-        )
-
-    def _on_created(self, event: GroupCreated) -> None:
-        self._groups[event.group_id] = GroupRecord(
-            group_id=event.group_id,
-            inbox_id=event.inbox_id,
-            installation_id=event.installation_id,
-            conversation_type=event.conversation_type,
-            dm_id=event.dm_id,
-            created_at_ns=event.timestamp_ns,
-            added_by_inbox_id=event.inbox_id,
-            membership_state=MembershipState.ALLOWED,
-            consent_state=ConsentState.ALLOWED,
-            last_message_ns=event.timestamp_ns,
-        )
-
-    def _on_joined(self, event: GroupJoined) -> None:
-        row = self._groups.get(event.group_id)
-        if row is None:
-            membership_state, consent_state = joined_standing(event.inbox_id, event.added_by_inbox_id)
-            row = GroupRecord(
-                group_id=event.group_id,
-                inbox_id=event.inbox_id,
-                installation_id=event.installation_id,
-                conversation_type=event.conversation_type,
-                dm_id=event.dm_id,
-                created_at_ns=event.timestamp_ns,
-                added_by_inbox_id=event.added_by_inbox_id,
-                membership_state=membership_state,
-                consent_state=consent_state,
-                last_message_ns=event.timestamp_ns,
-            )
-        else:
-            standing = row.membership_state
-            if standing is MembershipState.PENDING_REMOVE:
-                standing = MembershipState.ALLOWED
-            row = attrs.evolve(row, added_by_inbox_id=event.added_by_inbox_id, membership_state=standing)
-        self._groups[event.group_id] = row
-        self._transcript(
-            event.group_id, event.cursor, event.group_updated, event.added_by_inbox_id, b"", event.timestamp_ns, None
-        )
-
-    def _on_queued(self, event: IntentQueued) -> None:
-        data = event.data
-        row = self._row(event)
-        if not isinstance(data, SendMessageData) or row is None:
-            return
-        if data.content_type == LEAVE_REQUEST_CONTENT_TYPE:
-            self._leave_intents.add(event.intent_id)
-            return
-        self._by_intent[event.intent_id] = (row.group_id, data.message_id)
-        self._put_message(
-            StoredMessage(
-                id=data.message_id,
-                group_id=row.group_id,
-                sender_inbox_id=row.inbox_id,
-                sender_installation_id=row.installation_id,
-                content=data.content,
-                content_type=data.content_type,
-                kind=MessageKind.APPLICATION,
-                sent_at_ns=event.timestamp_ns,
-                delivery_status=DeliveryStatus.UNPUBLISHED,
-                inserted_at_ns=event.timestamp_ns,
-            )
-        )
-
-    def _set_status(self, intent_id: bytes, status: DeliveryStatus, sent_at_ns: Optional[int] = None) -> None:
-        found = self._by_intent.get(intent_id)
-        if found is None:
-            return
-        group_id, message_id = found
-        message = self._messages.get(group_id, {}).get(message_id)
-        if message is None:
-            return
-        changes = {"delivery_status": status}
-        if sent_at_ns is not None:
-            changes["sent_at_ns"] = sent_at_ns
-        self._put_message(attrs.evolve(message, **changes))
-        if status is not DeliveryStatus.UNPUBLISHED:
-            self._by_intent.pop(intent_id, None)
-
-    def _on_failed(self, event: IntentFailed) -> None:
-        self._set_status(event.intent_id, DeliveryStatus.FAILED)
-
-    def _on_send_failed(self, event: IntentSendFailed) -> None:
-        count = self._send_failures.get(event.intent_id, 0) + 1
-        self._send_failures[event.intent_id] = count
-        if count >= MAX_INTENT_PUBLISH_ATTEMPTS:
-            self._set_status(event.intent_id, DeliveryStatus.FAILED)
-
-    def _on_envelope(self, event: EnvelopeProcessed) -> None:
-        outcome = event.outcome
-        row = self._row(event)
-        if row is None:
-            return
-        group_id = row.group_id
-        if isinstance(outcome, OwnMessageConfirmed):
-            self._set_status(outcome.intent_id, DeliveryStatus.PUBLISHED, event.server_time_ns)
-            if outcome.intent_id in self._leave_intents:
-                self._leave_intents.discard(outcome.intent_id)
-                self._update_row(event, membership_state=MembershipState.PENDING_REMOVE)
-        elif isinstance(outcome, LeaveRequestReceived):
-            if outcome.sender_inbox_id == row.inbox_id:
-                self._update_row(event, membership_state=MembershipState.PENDING_REMOVE)
-        elif isinstance(outcome, ApplicationReceived):
-            if outcome.message_id in self._messages.get(group_id, {}):
-                return
-            self._put_message(
-                StoredMessage(
-                    id=outcome.message_id,
-                    group_id=group_id,
-                    sender_inbox_id=outcome.sender_inbox_id,
-                    sender_installation_id=outcome.sender_installation_id,
-                    content=outcome.content,
-                    content_type=outcome.content_type,
-                    kind=MessageKind.APPLICATION,
-                    sent_at_ns=event.server_time_ns,
-                    delivery_status=DeliveryStatus.PUBLISHED,
-                    inserted_at_ns=event.timestamp_ns,
-                    epoch=outcome.epoch,
-                )
-            )
-        elif isinstance(outcome, OwnCommitMerged) and outcome.group_updated is not None:
-            self._transcript(
-                group_id, event.cursor, outcome.group_updated, row.inbox_id, row.installation_id,
-                event.server_time_ns, None,
-            )
-        elif isinstance(outcome, CommitMerged) and outcome.group_updated is not None:
-            self._transcript(
-                group_id, event.cursor, outcome.group_updated, outcome.committer_inbox_id,
-                outcome.committer_installation_id, event.server_time_ns, None,
-            )
-
-    def _on_membership(self, event: MembershipStateChanged) -> None:
-        self._update_row(event, membership_state=event.membership_state)
-
-    def _on_consent(self, event: ConsentStateChanged) -> None:
-        self._update_row(event, consent_state=event.consent_state)
-
-    # -- queries ---------------------------------------------------------------------------------
-
-    def group_ids(self) -> list[bytes]:
-        """Every group, oldest first."""
+    def catch_up(self) -> int:
+        """Project every stored event the view has not seen; returns how many were projected."""
         with self._lock:
-            return [row.group_id for row in sorted(self._groups.values(), key=lambda r: r.created_at_ns)]
+            written = self._written
+        if written == self._seen:
+            return 0
+        processed = self.runner.catch_up()
+        with self._lock:
+            self._seen = max(self._seen, written)
+        return processed
+
+    def rebuild(self) -> int:
+        """Project every stored event again from an empty view."""
+        with self._lock:
+            written = self._written
+        processed = self.runner.rebuild()
+        with self._lock:
+            self._seen = max(self._seen, written)
+        return processed
+
+    def _select(self, table: str, where: Optional[dict[str, Any]] = None, **query: Any) -> list[dict[str, Any]]:
+        self.catch_up()
+        return self.runner.select(table, where, **query)
+
+    def _get(self, table: str, key: tuple[Any, ...]) -> Optional[dict[str, Any]]:
+        self.catch_up()
+        return self.runner.get(table, key)
+
+    # -- groups ----------------------------------------------------------------------------------
 
     def row(self, group_id: bytes) -> Optional[GroupRecord]:
-        with self._lock:
-            return self._groups.get(bytes(group_id))
+        """The group's row of ``groups``, or None if the store has no such group."""
+        row = self._get("groups", (bytes(group_id),))
+        return None if row is None else group_record(row)
 
     def rows(self) -> list[GroupRecord]:
-        with self._lock:
-            return sorted(self._groups.values(), key=lambda r: r.created_at_ns)
+        """Every group, oldest first."""
+        return [group_record(row) for row in self._select("groups", order_by=["created_at_ns"])]
+
+    def group_ids(self) -> list[bytes]:
+        """Every group id, oldest first."""
+        return [row["id"] for row in self._select("groups", order_by=["created_at_ns"])]
 
     def groups_with_dm_id(self, dm_id: str) -> list[bytes]:
-        with self._lock:
-            rows = [row for row in self._groups.values() if row.dm_id == dm_id]
-        rows.sort(key=lambda r: (r.last_message_ns, r.created_at_ns), reverse=True)
-        return [row.group_id for row in rows]
+        """Every group of one DM conversation, most recently active first."""
+        rows = self._select("groups", {"dm_id": dm_id}, order_by=["-last_message_ns", "-created_at_ns"])
+        return [row["id"] for row in rows]
+
+    # -- messages --------------------------------------------------------------------------------
 
     def messages(
         self,
@@ -269,24 +157,78 @@ class GroupViews:
         limit: Optional[int] = None,
         kind: Optional[MessageKind] = None,
     ) -> list[StoredMessage]:
-        with self._lock:
-            found = [m for group_id in dict.fromkeys(group_ids) for m in self._messages.get(bytes(group_id), {}).values()]
-            order = self._order
-            found.sort(key=lambda m: (m.sent_at_ns, order[m.id]))
-        if sent_after_ns is not None:
-            found = [m for m in found if m.sent_at_ns > sent_after_ns]
+        """The messages of these groups (one conversation), oldest first."""
+        ids = tuple(dict.fromkeys(bytes(group_id) for group_id in group_ids))
+        where: dict[str, Any] = {"group_id": ids[0] if len(ids) == 1 else OneOf(ids)}
         if kind is not None:
-            found = [m for m in found if m.kind is kind]
-        return found if limit is None else found[:limit]
+            where["kind"] = kind.value
+        ranges = [] if sent_after_ns is None else [("sent_at_ns", ">", sent_after_ns)]
+        rows = self._select("group_messages", where, ranges=ranges, order_by=MESSAGE_ORDER, limit=limit)
+        return [stored_message(row) for row in rows]
 
+    # -- intents ---------------------------------------------------------------------------------
 
-_HANDLERS = {
-    GroupCreated: GroupViews._on_created,
-    GroupJoined: GroupViews._on_joined,
-    IntentQueued: GroupViews._on_queued,
-    IntentFailed: GroupViews._on_failed,
-    IntentSendFailed: GroupViews._on_send_failed,
-    EnvelopeProcessed: GroupViews._on_envelope,
-    MembershipStateChanged: GroupViews._on_membership,
-    ConsentStateChanged: GroupViews._on_consent,
-}
+    def intents(self, group_id: bytes, state: Optional[IntentState] = None) -> list[IntentRecord]:
+        """The group's intents (resolved ones included), oldest first."""
+        where: dict[str, Any] = {"group_id": bytes(group_id)}
+        if state is not None:
+            where["state"] = state.value
+        return [_intent_record(row) for row in self._select("group_intents", where, order_by=["queued_at_ns"])]
+
+    # -- extensions ------------------------------------------------------------------------------
+
+    def _extensions_known(self, group_id: bytes) -> bool:
+        state = self._get("group_extension_state", (group_id,))
+        return state is not None and state["known"]
+
+    def attributes(self, group_id: bytes) -> Optional[dict[str, str]]:
+        """The group's mutable-metadata attributes; None if the view cannot know them (see ``group_extensions``)."""
+        group_id = bytes(group_id)
+        if not self._extensions_known(group_id):
+            return None
+        return {row["name"]: row["value"] for row in self.runner.select("group_attributes", {"group_id": group_id})}
+
+    def admin_lists(self, group_id: bytes) -> Optional[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """The group's admin and super-admin lists in their order; None if the view cannot know them."""
+        group_id = bytes(group_id)
+        if not self._extensions_known(group_id):
+            return None
+        rows = self.runner.select("group_admins", {"group_id": group_id}, order_by=["list", "position"])
+        return (
+            tuple(row["inbox_id"] for row in rows if row["list"] == ADMIN_LIST),
+            tuple(row["inbox_id"] for row in rows if row["list"] == SUPER_ADMIN_LIST),
+        )
+
+    def policy_set(self, group_id: bytes) -> Optional[bytes]:
+        """The group's encoded policy set; None if the view cannot know it (or the group has none)."""
+        group_id = bytes(group_id)
+        if not self._extensions_known(group_id):
+            return None
+        row = self.runner.get("group_policies", (group_id,))
+        return None if row is None else row["policy_set"]
+
+    def extensions(self, group_id: bytes) -> Optional[ExtensionRecord]:
+        """All extension rows of the group; None if the view cannot know them (see ``group_extensions``)."""
+        group_id = bytes(group_id)
+        attributes = self.attributes(group_id)
+        lists = self.admin_lists(group_id)
+        if attributes is None or lists is None:
+            return None
+        members = self.runner.select("group_members", {"group_id": group_id})
+        return ExtensionRecord(
+            attributes=attributes,
+            admins=lists[0],
+            super_admins=lists[1],
+            policy_set=self.policy_set(group_id),
+            members={row["inbox_id"]: int(row["sequence_id"]) for row in members},
+        )
+
+    # -- checking ----------------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+        """Every row of every table, by key (compare with ``mlsgroup.projections.replay``)."""
+        self.catch_up()
+        return {
+            table.name: {tuple(row[c] for c in table.key): row for row in self.runner.select(table.name)}
+            for table in self.runner.view.schema.tables
+        }

@@ -1,14 +1,21 @@
 """The ``groups`` and ``group_messages`` read models (libxmtp spec sections 7-8) as one pure view over group events.
 
 Both tables are kept by one view because each message moves its group's ``last_message_ns``. The
-handlers follow ``mlsgroup.infrastructure.views.GroupViews`` rule for rule, so the durable view
-equals the in-process one:
+handlers follow the group aggregate's rules (``mlsgroup.domain.group_aggregate``) for every column
+the aggregate also has, so the query methods that read this view answer as the aggregate would:
 
-* ``GroupCreated`` / ``GroupJoined`` make the group row (a re-join keeps it, lifts PENDING_REMOVE to
-  ALLOWED and records who added us); a join writes the welcome's "you were added" transcript;
+* ``GroupCreated`` (epoch 0) / ``GroupJoined`` (the welcome's epoch) make the group row, active; a
+  re-join keeps it, lifts PENDING_REMOVE to ALLOWED, records who added us, and fails our messages
+  still waiting (their intents are void, as in libxmtp); a join writes the "you were added" transcript;
+* every merged commit (ours or another member's) moves ``epoch`` on by one; another member's commit
+  that removed our installation (``CommitMerged.still_member`` False) makes the group inactive and
+  leaves the epoch where it was (we never enter the new one).
+  Commits recorded before CommitMerged v2 do not say: our inbox among the transcript's removed or
+  left inboxes is then taken as our removal (exact unless only our installation was removed);
 * ``IntentQueued`` of a message (not a leave request) stores it UNPUBLISHED, sent at the queue time;
   ``OwnMessageConfirmed`` marks it PUBLISHED at the server's time; ``IntentFailed``, or the third
-  ``IntentSendFailed``, marks it FAILED;
+  ``IntentSendFailed``, marks it FAILED; our confirmed leave request, or one from another
+  installation of our inbox, makes us PENDING_REMOVE;
 * ``ApplicationReceived`` stores another member's message (a message id already stored is kept);
   merged commits with a transcript store it as a MEMBERSHIP_CHANGE message at the server's time;
 * ``MembershipStateChanged`` / ``ConsentStateChanged`` update the group row.
@@ -39,7 +46,9 @@ from mlsgroup.domain.group_events import (
     IntentFailed,
     IntentQueued,
     IntentSendFailed,
+    LeaveRequestReceived,
     MembershipStateChanged,
+    MessageReceived,
     OwnCommitMerged,
     OwnMessageConfirmed,
 )
@@ -49,7 +58,7 @@ from mlsgroup.domain.stored_message import StoredMessage
 from mlsgroup.domain.transcript import GROUP_UPDATED_CONTENT_TYPE, GroupUpdated
 
 from .changes import Change, Delete, Patch, Rows, Upsert
-from .schema import BYTES, INT, TEXT, Column, Table
+from .schema import BOOL, BYTES, INT, TEXT, Column, Table
 from .view import View
 
 __all__ = ["conversations_view", "GroupRecord", "group_record", "stored_message", "MESSAGE_ORDER"]
@@ -60,6 +69,7 @@ MESSAGE_ORDER = ("sent_at_ns", "inserted_at_ns")
 _PUBLISHED = DeliveryStatus.PUBLISHED.value
 _UNPUBLISHED = DeliveryStatus.UNPUBLISHED.value
 _FAILED = DeliveryStatus.FAILED.value
+_PENDING_REMOVE = MembershipState.PENDING_REMOVE.value
 
 GROUPS = Table(
     "groups",
@@ -74,6 +84,8 @@ GROUPS = Table(
         Column("membership_state", INT),
         Column("consent_state", INT),
         Column("last_message_ns", INT),
+        Column("epoch", INT),
+        Column("is_active", BOOL),
     ],
     key=["id"],
     indexes=[("created_at_ns",), ("dm_id",)],
@@ -100,14 +112,15 @@ GROUP_MESSAGES = Table(
     indexes=[("group_id", "sent_at_ns", "inserted_at_ns")],
 )
 
-# Our messages waiting for their fate: intent -> message, and how often sending failed.
+# Our messages (and leave requests) waiting for their fate: intent -> message, how often sending failed.
 OUTBOX = Table(
     "outbox",
-    [Column("intent_id", BYTES), Column("group_id", BYTES), Column("message_id", BYTES), Column("send_failures", INT)],
+    [Column("intent_id", BYTES), Column("group_id", BYTES), Column("message_id", BYTES), Column("send_failures", INT),
+     Column("leave", BOOL)],
     key=["intent_id"],
 )
 
-conversations_view = View("conversations", version=1, tables=[GROUPS, GROUP_MESSAGES, OUTBOX])
+conversations_view = View("conversations", version=2, tables=[GROUPS, GROUP_MESSAGES, OUTBOX])
 
 
 def _put_message(rows: Rows, group: Mapping[str, Any] | None, message: dict[str, Any]) -> list[Change]:
@@ -141,7 +154,7 @@ def _created(rows: Rows, event: GroupCreated) -> list[Change]:
         "conversation_type": event.conversation_type.value, "dm_id": event.dm_id,
         "created_at_ns": event.timestamp_ns, "added_by_inbox_id": event.inbox_id,
         "membership_state": MembershipState.ALLOWED.value, "consent_state": ConsentState.ALLOWED.value,
-        "last_message_ns": event.timestamp_ns,
+        "last_message_ns": event.timestamp_ns, "epoch": 0, "is_active": True,
     })]
 
 
@@ -155,30 +168,40 @@ def _joined(rows: Rows, event: GroupJoined) -> list[Change]:
             "conversation_type": event.conversation_type.value, "dm_id": event.dm_id,
             "created_at_ns": event.timestamp_ns, "added_by_inbox_id": event.added_by_inbox_id,
             "membership_state": membership_state.value, "consent_state": consent_state.value,
-            "last_message_ns": event.timestamp_ns,
+            "last_message_ns": event.timestamp_ns, "epoch": event.epoch, "is_active": True,
         }
+        voided: list[Change] = []
     else:
         standing = current["membership_state"]
         if standing == MembershipState.PENDING_REMOVE.value:
             standing = MembershipState.ALLOWED.value
-        group = {**current, "added_by_inbox_id": event.added_by_inbox_id, "membership_state": standing}
-    return [Upsert("groups", group)] + _transcript(
+        group = {**current, "added_by_inbox_id": event.added_by_inbox_id, "membership_state": standing,
+                 "epoch": event.epoch, "is_active": True}
+        # The intents of the earlier membership are void (GroupInactive): their messages failed.
+        voided = [change for waiting in rows.find("outbox", {"group_id": event.group_id})
+                  for change in _settle(rows, waiting["intent_id"], _FAILED)]
+    return voided + [Upsert("groups", group)] + _transcript(
         rows, group, event.group_id, event.cursor, event.group_updated, event.added_by_inbox_id, b"",
-        event.timestamp_ns, event.timestamp_ns,
+        event.added_at_ns, event.timestamp_ns,
     )
 
 
 @conversations_view.on(IntentQueued)
 def _queued(rows: Rows, event: IntentQueued) -> list[Change]:
     data = event.data
-    if not isinstance(data, SendMessageData) or data.content_type == LEAVE_REQUEST_CONTENT_TYPE:
+    if not isinstance(data, SendMessageData):
         return []
     group = rows.get("groups", (event.originator_id.bytes,))
     if group is None:
         return []
-    return [Upsert("outbox", {
+    leave = data.content_type == LEAVE_REQUEST_CONTENT_TYPE
+    waiting = Upsert("outbox", {
         "intent_id": event.intent_id, "group_id": group["id"], "message_id": data.message_id, "send_failures": 0,
-    })] + _put_message(rows, group, {
+        "leave": leave,
+    })
+    if leave:
+        return [waiting]  # not a message: its confirmation makes us PENDING_REMOVE
+    return [waiting] + _put_message(rows, group, {
         "id": data.message_id, "group_id": group["id"], "decrypted_message_bytes": data.content,
         "sent_at_ns": event.timestamp_ns, "kind": MessageKind.APPLICATION.value,
         "sender_installation_id": group["installation_id"], "sender_inbox_id": group["inbox_id"],
@@ -195,6 +218,10 @@ def _settle(
     if waiting is None:
         return []
     changes: list[Change] = [Delete("outbox", (intent_id,))]
+    if waiting["leave"]:
+        if status == _PUBLISHED:
+            changes.append(Patch("groups", (waiting["group_id"],), {"membership_state": _PENDING_REMOVE}))
+        return changes
     message = rows.get("group_messages", (waiting["message_id"],))
     if message is None:
         return changes
@@ -231,24 +258,49 @@ def _envelope(rows: Rows, event: EnvelopeProcessed) -> list[Change]:
     group_id = group["id"]
     if isinstance(outcome, OwnMessageConfirmed):
         return _settle(rows, outcome.intent_id, _PUBLISHED, event.server_time_ns, event.cursor)
-    if isinstance(outcome, ApplicationReceived):
-        if rows.get("group_messages", (outcome.message_id,)) is not None:
+    if isinstance(outcome, (ApplicationReceived, MessageReceived)):
+        message_id = outcome.message_id  # a hash of the content: worked out once
+        if rows.get("group_messages", (message_id,)) is not None:
             return []
         return _put_message(rows, group, {
-            "id": outcome.message_id, "group_id": group_id, "decrypted_message_bytes": outcome.content,
+            "id": message_id, "group_id": group_id, "decrypted_message_bytes": outcome.content,
             "sent_at_ns": event.server_time_ns, "kind": MessageKind.APPLICATION.value,
             "sender_installation_id": outcome.sender_installation_id, "sender_inbox_id": outcome.sender_inbox_id,
             "delivery_status": _PUBLISHED, "content_type": outcome.content_type, "sequence_id": event.cursor,
             "inserted_at_ns": event.timestamp_ns, "idempotency_key": outcome.idempotency_key,
             "epoch": outcome.epoch,
         })
-    if isinstance(outcome, OwnCommitMerged) and outcome.group_updated is not None:
-        return _transcript(rows, group, group_id, event.cursor, outcome.group_updated, group["inbox_id"],
-                           group["installation_id"], event.server_time_ns, event.timestamp_ns)
-    if isinstance(outcome, CommitMerged) and outcome.group_updated is not None:
-        return _transcript(rows, group, group_id, event.cursor, outcome.group_updated, outcome.committer_inbox_id,
-                           outcome.committer_installation_id, event.server_time_ns, event.timestamp_ns)
+    if isinstance(outcome, LeaveRequestReceived):
+        if outcome.sender_inbox_id != group["inbox_id"]:
+            return []
+        return [Patch("groups", (group_id,), {"membership_state": _PENDING_REMOVE})]
+    if isinstance(outcome, OwnCommitMerged):
+        group = {**group, "epoch": group["epoch"] + 1}
+        changes: list[Change] = [Patch("groups", (group_id,), {"epoch": group["epoch"]})]
+        if outcome.group_updated is not None:
+            changes += _transcript(rows, group, group_id, event.cursor, outcome.group_updated, group["inbox_id"],
+                                   group["installation_id"], event.server_time_ns, event.timestamp_ns)
+        return changes
+    if isinstance(outcome, CommitMerged):
+        active = group["is_active"] and _still_member(outcome, group["inbox_id"])
+        # A commit that removed us ends our view of the group at the epoch we had.
+        group = {**group, "epoch": group["epoch"] + 1 if active else group["epoch"], "is_active": active}
+        changes = [Patch("groups", (group_id,), {"epoch": group["epoch"], "is_active": active})]
+        if outcome.group_updated is not None:
+            changes += _transcript(rows, group, group_id, event.cursor, outcome.group_updated,
+                                   outcome.committer_inbox_id, outcome.committer_installation_id,
+                                   event.server_time_ns, event.timestamp_ns)
+        return changes
     return []
+
+
+def _still_member(outcome: CommitMerged, inbox_id: str) -> bool:
+    if outcome.still_member is not None:
+        return outcome.still_member
+    if outcome.group_updated is None:  # recorded before CommitMerged v2 (see the module docstring)
+        return True
+    updated = GroupUpdated.decode(outcome.group_updated)
+    return inbox_id not in updated.removed_inboxes and inbox_id not in updated.left_inboxes
 
 
 @conversations_view.on(MembershipStateChanged)
@@ -278,6 +330,8 @@ class GroupRecord:
     membership_state: MembershipState
     consent_state: ConsentState
     last_message_ns: int
+    epoch: int
+    is_active: bool
 
 
 def group_record(row: Mapping[str, Any]) -> GroupRecord:
@@ -288,6 +342,7 @@ def group_record(row: Mapping[str, Any]) -> GroupRecord:
         created_at_ns=row["created_at_ns"], added_by_inbox_id=row["added_by_inbox_id"],
         membership_state=MembershipState(row["membership_state"]),
         consent_state=ConsentState(row["consent_state"]), last_message_ns=row["last_message_ns"],
+        epoch=row["epoch"], is_active=row["is_active"],
     )
 
 

@@ -1,15 +1,19 @@
 """Read models of the XMTP group-context extensions (libxmtp spec section 4): mutable-metadata attributes,
 admin and super-admin lists, the policy set and the membership map, one row per item.
 
-Rows are rebuilt from a complete extension snapshot, and only events that carry one give it:
-``GroupCreated.extensions``, and our own merged commit whose ``CommitPlan.extensions`` (recorded
-with ``IntentPublished``) changed them. Events that change the extensions without carrying them
-(another member's merged commit, a welcome) mark the group ``known = False`` in
-``group_extension_state``: its rows are then the last exact snapshot, not the current state, and
-readers must fall back to the group aggregate. (Once ``GroupJoined`` and ``CommitMerged`` carry the
-resulting extensions, their handlers call :func:`_snapshot` and every group stays known.)
+Rows are rebuilt from a complete extension snapshot, which every event that changes the extensions
+carries: ``GroupCreated.extensions``, ``GroupJoined.extensions`` (the welcome's epoch), another
+member's ``CommitMerged.extensions`` (None when the commit left them unchanged), and our own merged
+commit whose ``CommitPlan.extensions`` (recorded with ``IntentPublished``) changed them. So
+``group_extension_state.known`` stays True, and the rows are the group's current extensions.
 
-Attribute values, inbox ids and the policy set are sensitive. Identity sequence ids are stored as
+The one exception is history recorded before CommitMerged v2, whose records do not carry the new
+extensions (``still_member`` None) and cannot be upcast to (the merged state is not in the record):
+such a commit marks the group ``known = False`` until the next snapshot, and readers then fall back
+to the group aggregate. GroupJoined v1 records are upcast exactly (their welcome determines them).
+
+Attribute values, inbox ids and the policy set are sensitive; admin rows keep their list's order
+in ``position``. Identity sequence ids are stored as
 decimal text: they are uint64 and a remote commit may hold any value.
 """
 
@@ -47,12 +51,13 @@ SUPER_ADMIN_LIST = 2
 
 Extensions = tuple[tuple[int, bytes], ...]
 
-group_extensions_view = View("extensions", version=1, tables=[
+group_extensions_view = View("extensions", version=2, tables=[
     Table("group_extension_state", [Column("group_id", BYTES), Column("known", BOOL), Column("updated_at_ns", INT)],
           key=["group_id"]),
     Table("group_attributes", [Column("group_id", BYTES), Column("name", TEXT), Column("value", TEXT, sensitive=True)],
           key=["group_id", "name"]),
-    Table("group_admins", [Column("group_id", BYTES), Column("list", INT), Column("inbox_id", TEXT, sensitive=True)],
+    Table("group_admins", [Column("group_id", BYTES), Column("list", INT), Column("inbox_id", TEXT, sensitive=True),
+                           Column("position", INT)],
           key=["group_id", "list", "inbox_id"]),
     Table("group_policies", [Column("group_id", BYTES), Column("policy_set", BYTES, sensitive=True)],
           key=["group_id"]),
@@ -95,10 +100,10 @@ def _snapshot(rows: Rows, group_id: bytes, extensions: Extensions, at_ns: int) -
         mutable = GroupMutableMetadata.decode(metadata)
         changes += [Upsert("group_attributes", {"group_id": group_id, "name": name, "value": value})
                     for name, value in mutable.attributes.items()]
-        changes += [Upsert("group_admins", {"group_id": group_id, "list": ADMIN_LIST, "inbox_id": inbox})
-                    for inbox in mutable.admin_list]
-        changes += [Upsert("group_admins", {"group_id": group_id, "list": SUPER_ADMIN_LIST, "inbox_id": inbox})
-                    for inbox in mutable.super_admin_list]
+        for number, inboxes in ((ADMIN_LIST, mutable.admin_list), (SUPER_ADMIN_LIST, mutable.super_admin_list)):
+            changes += [Upsert("group_admins", {"group_id": group_id, "list": number, "inbox_id": inbox,
+                                                "position": position})
+                        for position, inbox in enumerate(inboxes)]
     permissions = by_type.get(GROUP_PERMISSIONS_EXTENSION_TYPE)
     if permissions is not None:
         policy_set = GroupMutablePermissions.decode(permissions).policies.encode()
@@ -122,7 +127,7 @@ def _created(rows: Rows, event: GroupCreated) -> list[Change]:
 
 @group_extensions_view.on(GroupJoined)
 def _joined(rows: Rows, event: GroupJoined) -> list[Change]:
-    return [_unknown(event.group_id, event.timestamp_ns)]
+    return _snapshot(rows, event.group_id, event.extensions, event.timestamp_ns)
 
 
 @group_extensions_view.on(IntentPublished)
@@ -147,7 +152,11 @@ def _envelope(rows: Rows, event: EnvelopeProcessed) -> list[Any]:
         return [Delete("staged_extensions", (outcome.intent_id,)),
                 *_snapshot(rows, group_id, decode_extensions(staged["extensions"]), event.timestamp_ns)]
     if isinstance(outcome, CommitMerged):
-        return [_unknown(group_id, event.timestamp_ns)]
+        if outcome.still_member is None:  # recorded before v2: the new extensions are not known
+            return [_unknown(group_id, event.timestamp_ns)]
+        if outcome.extensions is None:
+            return []
+        return _snapshot(rows, group_id, outcome.extensions, event.timestamp_ns)
     if isinstance(outcome, CommitRejected) and outcome.intent_id is not None:
         return [Delete("staged_extensions", (outcome.intent_id,))]
     return []

@@ -80,24 +80,25 @@ class ViewState:
         kind = type(change)
         if kind is not Upsert and kind is not Patch and kind is not Delete:
             raise RowError(f"{change!r} is not an Upsert, Patch or Delete")
-        table = self._tables.get(change.table)
+        name = change[0]
+        table = self._tables.get(name)
         if table is None:
-            raise RowError(f"the view has no table {change.table!r}")
-        name = table.name
+            raise RowError(f"the view has no table {name!r}")
         if kind is Upsert:
-            row = table.complete(change.row)  # type: ignore[union-attr]
-            key = tuple([row[column] for column in table.key])
+            row = table._complete(change[1])
+            key = table.key_of(row)
             self.rows[name][key] = row
         elif kind is Patch:
-            key = change.key  # type: ignore[union-attr]
+            key = change[1]
             table.check_key(key)
-            table.check_values(change.values)  # type: ignore[union-attr]
+            values = change[2]
+            table.check_values(values)
             current = self._lookup(name, key)
             if current is None:
                 return
-            self.rows[name][key] = {**current, **change.values}  # type: ignore[union-attr]
+            self.rows[name][key] = {**current, **values}
         else:  # Delete
-            key = change.key
+            key = change[1]
             table.check_key(key)
             self.rows[name][key] = None
         self.dirty[name].add(key)

@@ -89,6 +89,8 @@ class View:
             return []
         if len(handlers) == 1:
             changes = handlers[0](rows, event)
+            if type(changes) is list:
+                return changes
             return list(changes) if changes is not None else []
         result: list[Change] = []
         for handler in handlers:

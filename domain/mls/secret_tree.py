@@ -10,6 +10,9 @@ Each ratchet accepts generations up to ``max_forward`` ahead of its next unused 
 generations it skips on the way are kept (the newest ``max_skipped`` of them) for messages that
 arrive out of order. A key hands out once: asking again for a consumed generation raises
 ``SecretTreeError``.
+
+``SecretTreeDraft`` is a mutable working copy for consuming many keys in a row (an audit's replay of
+an epoch's messages), giving the same keys, errors and final tree as ``key_nonce`` calls.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = [
     "MAX_FORWARD",
     "MAX_SKIPPED",
     "SecretTree",
+    "SecretTreeDraft",
     "sender_data_key_nonce",
     "apply_reuse_guard",
 ]
@@ -125,6 +129,41 @@ def _take(
     )
 
 
+def _derive_leaf(
+    suite: CipherSuite, n_leaves: int, nodes: dict[int, bytes], leaf: int
+) -> tuple[tuple[_Ratchet, _Ratchet], dict[int, bytes]]:
+    """A leaf's fresh ratchets and the node secrets left after deriving them from its lowest stored
+    ancestor (``nodes`` itself is not changed)."""
+    target = leaf << 1
+    top = target
+    root = n_leaves - 1
+    while top not in nodes:
+        if top == root:
+            raise LibraryError(f"no secret left from which to derive leaf {leaf}")
+        top = tree_math.parent(top, n_leaves)
+    nodes = dict(nodes)
+    secret = nodes.pop(top)
+    expand = suite.expand_with_label
+    nh = suite.hash_len
+    node = top
+    while node != target:
+        k = tree_math.level(node)
+        left_node, right_node = node ^ (1 << (k - 1)), node ^ (3 << (k - 1))
+        left_secret = expand(secret, b"tree", _LEFT, nh)
+        right_secret = expand(secret, b"tree", _RIGHT, nh)
+        if target < node:
+            nodes[right_node] = right_secret
+            node, secret = left_node, left_secret
+        else:
+            nodes[left_node] = left_secret
+            node, secret = right_node, right_secret
+    pair = (
+        _Ratchet(0, expand(secret, b"handshake", b"", nh), {}),
+        _Ratchet(0, expand(secret, b"application", b"", nh), {}),
+    )
+    return pair, nodes
+
+
 @attrs.frozen(slots=True)
 class SecretTree:
     """The secret tree of one epoch over ``n_leaves`` leaves (a power of two).
@@ -204,36 +243,7 @@ class SecretTree:
         pair = self.ratchets.get(leaf)
         if pair is not None:
             return pair, self.nodes
-        target = leaf << 1
-        nodes = self.nodes
-        top = target
-        n = self.n_leaves
-        root = n - 1
-        while top not in nodes:
-            if top == root:
-                raise LibraryError(f"no secret left from which to derive leaf {leaf}")
-            top = tree_math.parent(top, n)
-        nodes = dict(nodes)
-        secret = nodes.pop(top)
-        expand = self.suite.expand_with_label
-        nh = self.suite.hash_len
-        node = top
-        while node != target:
-            k = tree_math.level(node)
-            left_node, right_node = node ^ (1 << (k - 1)), node ^ (3 << (k - 1))
-            left_secret = expand(secret, b"tree", _LEFT, nh)
-            right_secret = expand(secret, b"tree", _RIGHT, nh)
-            if target < node:
-                nodes[right_node] = right_secret
-                node, secret = left_node, left_secret
-            else:
-                nodes[left_node] = left_secret
-                node, secret = right_node, right_secret
-        pair = (
-            _Ratchet(0, expand(secret, b"handshake", b"", nh), {}),
-            _Ratchet(0, expand(secret, b"application", b"", nh), {}),
-        )
-        return pair, nodes
+        return _derive_leaf(self.suite, self.n_leaves, self.nodes, leaf)
 
     # -- snapshots -----------------------------------------------------------------------------
 
@@ -313,6 +323,59 @@ class SecretTree:
             ratchets[last] = (pair[0], pair[1])
         r.finish()
         return cls(suite, n_leaves, nodes, ratchets, max_forward, max_skipped)
+
+
+class SecretTreeDraft:
+    """A working copy of a ``SecretTree`` for taking many keys in a row (an audit rebuilds thousands
+    of messages of one epoch) without building a tree per key.
+
+    ``take`` gives what ``key_nonce`` gives (the same checks and errors) but holds the key back:
+    only ``keep`` consumes it, so a key whose message then fails a check stays in the draft.
+    ``tree()`` is the tree after every kept key, equal to the one the same ``key_nonce`` calls give.
+    """
+
+    __slots__ = ("_base", "_nodes", "_ratchets", "_taken")
+
+    def __init__(self, tree: SecretTree) -> None:
+        self._base = tree
+        self._nodes = tree.nodes
+        self._ratchets: dict[int, tuple[_Ratchet, _Ratchet]] | None = None  # copied on the first keep
+        self._taken: tuple | None = None
+
+    def take(self, leaf: int, kind: RatchetType, generation: int) -> tuple[bytes, bytes]:
+        """(key, nonce) of ``generation`` of a leaf's ratchet, not yet consumed (SecretTreeError)."""
+        base = self._base
+        base._check_leaf(leaf)
+        if generation < 0:
+            raise SecretTreeError(f"negative generation {generation}")
+        ratchets = base.ratchets if self._ratchets is None else self._ratchets
+        pair = ratchets.get(leaf)
+        nodes = self._nodes
+        if pair is None:
+            pair, nodes = _derive_leaf(base.suite, base.n_leaves, nodes, leaf)
+        key, nonce, ratchet = _take(base.suite, pair[kind], generation, base.max_forward, base.max_skipped)
+        self._taken = (leaf, (ratchet, pair[1]) if kind == RatchetType.HANDSHAKE else (pair[0], ratchet), nodes)
+        return key, nonce
+
+    def keep(self) -> None:
+        """Consume the key the last ``take`` gave."""
+        taken = self._taken
+        if taken is None:
+            raise LibraryError("no key taken to keep")
+        self._taken = None
+        if self._ratchets is None:
+            self._ratchets = dict(self._base.ratchets)
+        leaf, pair, self._nodes = taken
+        self._ratchets[leaf] = pair
+
+    def tree(self) -> SecretTree:
+        """The tree without every kept key."""
+        base = self._base
+        if self._ratchets is None:
+            return base
+        return SecretTree(
+            base.suite, base.n_leaves, self._nodes, dict(self._ratchets), base.max_forward, base.max_skipped
+        )
 
 
 def sender_data_key_nonce(

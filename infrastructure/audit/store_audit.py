@@ -1,4 +1,4 @@
-"""Auditing a whole installation store: read every record one by one (so a tampered record is
+"""Auditing a whole installation store: read every record once, one by one (so a tampered record is
 pinpointed, not fatal), check the installation aggregate, and audit each group with the pure
 ``mlsgroup.domain.audit.GroupAuditor``.
 
@@ -100,17 +100,16 @@ def _check_key(app: GroupStoreApplication, path: Path) -> None:
 
 
 class _Reader:
-    """Decodes one aggregate's records, turning unreadable ones into (version, message) pairs."""
+    """Decodes records, turning unreadable ones into the StoredDataError that says why."""
 
     def __init__(self, app: GroupStoreApplication) -> None:
         self.app = app
 
-    def events(self, originator_id: UUID) -> Iterator[tuple[StoredEvent, object]]:
-        for stored in self.app.recorder.select_events(originator_id):
-            try:
-                yield stored, self.app.mapper.to_domain_event(stored)
-            except StoredDataError as exc:
-                yield stored, exc
+    def event(self, stored: StoredEvent) -> object:
+        try:
+            return self.app.mapper.to_domain_event(stored)
+        except StoredDataError as exc:
+            return exc
 
     def snapshots(self, originator_id: UUID, findings: list[Finding]) -> list[GroupSnapshot]:
         store = self.app.snapshots
@@ -138,27 +137,27 @@ class _Installation:
         self.signature_key = b""
         self.joins: dict[bytes, int] = {}
         self.findings: list[Finding] = []
+        self.events = 0
+        self._expected = 1
 
-    def read(self, reader: _Reader) -> int:
-        count = 0
-        expected = 1
-        for stored, event in reader.events(INSTALLATION_AGGREGATE_ID):
-            count += 1
-            version = stored.originator_version
-            if version != expected:
-                self.findings.append(Finding(VIOLATION, "sequence", version, None,
-                                             f"installation event v{version} follows v{expected - 1}: events missing"))
-            expected = version + 1
-            if isinstance(event, Exception):
-                self.findings.append(Finding(VIOLATION, "record", version, None,
-                                             f"the installation record at v{version} cannot be read: {event}"))
-            elif isinstance(event, InstallationCreated):
-                self._created(event)
-            elif isinstance(event, WelcomeProcessed) and event.group_id is not None and event.outcome == "Joined":
-                self.joins[bytes(event.group_id)] = self.joins.get(bytes(event.group_id), 0) + 1
-        if count == 0:
+    def feed(self, version: int, event: object) -> None:
+        """The installation aggregate's next record, decoded (or the error that made it unreadable)."""
+        self.events += 1
+        if version != self._expected:
+            self.findings.append(Finding(VIOLATION, "sequence", version, None,
+                                         f"installation event v{version} follows v{self._expected - 1}: events missing"))
+        self._expected = version + 1
+        if isinstance(event, Exception):
+            self.findings.append(Finding(VIOLATION, "record", version, None,
+                                         f"the installation record at v{version} cannot be read: {event}"))
+        elif isinstance(event, InstallationCreated):
+            self._created(event)
+        elif isinstance(event, WelcomeProcessed) and event.group_id is not None and event.outcome == "Joined":
+            self.joins[bytes(event.group_id)] = self.joins.get(bytes(event.group_id), 0) + 1
+
+    def finish(self) -> None:
+        if self.events == 0:
             self.findings.append(Finding(VIOLATION, "installation", None, None, "the store holds no installation aggregate"))
-        return count
 
     def _created(self, event: InstallationCreated) -> None:
         key, installation_id = installation_key_pair(event.key_seed)
@@ -182,59 +181,68 @@ class _Installation:
         return tuple(found)
 
 
+class _Group:
+    """One group's audit under way: its auditor and the first event (which names the installation)."""
+
+    def __init__(self, originator_id: UUID, reader: _Reader) -> None:
+        self.findings: list[Finding] = []
+        self.auditor = GroupAuditor(originator_id.bytes, reader.snapshots(originator_id, self.findings))
+        self.first: object = None
+
+    def feed(self, version: int, event: object) -> None:
+        if isinstance(event, Exception):
+            self.auditor.unreadable(version, str(event))
+            return
+        if self.first is None:
+            self.first = event
+        self.auditor.feed(event)  # type: ignore[arg-type]
+
+    def finish(self, installation: _Installation) -> GroupAudit:
+        audit = self.auditor.finish()
+        extra = self.findings + list(installation.check_group(audit, self.first))
+        return attrs.evolve(audit, findings=audit.findings + tuple(extra)) if extra else audit
+
+
 def audit_store(path: str | Path, key: Optional[bytes], *, progress: Optional[Progress] = None) -> StoreAudit:
-    """Audit every group of the SQLite store at ``path`` (StoreNotFound, WrongKey, NotAGroupStore)."""
+    """Audit every group of the SQLite store at ``path`` (StoreNotFound, WrongKey, NotAGroupStore).
+
+    The records are read once, in the store's order (each aggregate's in version order), and each
+    goes to its aggregate's audit; the progress total is the highest notification id."""
     started = time.perf_counter()
     path = Path(path)
     app = _open(path, key)
     try:
         _check_key(app, path)
-        counts: dict[UUID, int] = {}
-        for notification in _notifications(app):
-            counts[notification.originator_id] = counts.get(notification.originator_id, 0) + 1
-        total = sum(counts.values())
+        total = app.recorder.max_notification_id() or 0
         reader = _Reader(app)
         installation = _Installation()
-        done = installation.read(reader)
-        groups = []
-        for originator_id in counts:
+        groups: dict[UUID, _Group] = {}
+        done = 0
+        for stored in _notifications(app):
+            event = reader.event(stored)
+            originator_id = stored.originator_id
             if originator_id == INSTALLATION_AGGREGATE_ID:
-                continue
-            audit, done = _audit_group(reader, installation, originator_id, done, total, progress)
-            groups.append(audit)
+                installation.feed(stored.originator_version, event)
+            else:
+                group = groups.get(originator_id)
+                if group is None:
+                    group = groups[originator_id] = _Group(originator_id, reader)
+                group.feed(stored.originator_version, event)
+            done += 1
+            if progress is not None and done % 64 == 0:
+                progress(done, max(total, done))
+        installation.finish()
+        audits = tuple(group.finish(installation) for group in groups.values())
         if progress is not None:
-            progress(total, total)
+            progress(done, done)
     finally:
         app.close()
     return StoreAudit(
         store=str(path),
         inbox_id=installation.inbox_id,
         installation_id=installation.installation_id,
-        events=total,
-        groups=tuple(groups),
+        events=done,
+        groups=audits,
         findings=tuple(installation.findings),
         seconds=time.perf_counter() - started,
     )
-
-
-def _audit_group(
-    reader: _Reader, installation: _Installation, originator_id: UUID, done: int, total: int, progress: Optional[Progress]
-) -> tuple[GroupAudit, int]:
-    extra: list[Finding] = []
-    auditor = GroupAuditor(originator_id.bytes, reader.snapshots(originator_id, extra))
-    first = None
-    for stored, event in reader.events(originator_id):
-        if isinstance(event, Exception):
-            auditor.unreadable(stored.originator_version, str(event))
-        else:
-            if first is None:
-                first = event
-            auditor.feed(event)  # type: ignore[arg-type]
-        done += 1
-        if progress is not None and done % 64 == 0:
-            progress(done, total)
-    audit = auditor.finish()
-    extra.extend(installation.check_group(audit, first))
-    if extra:
-        audit = attrs.evolve(audit, findings=audit.findings + tuple(extra))
-    return audit, done

@@ -7,32 +7,44 @@ Rows:
 * loading a group whose history has ``messages`` events, from its latest snapshot and tail,
   beside a full replay of every event;
 * ``mlsgroup audit`` of that store (a ``members``-member group, ``messages`` received 100-byte
-  messages) beside its crypto floor: the signature verifications and AEAD opens the audit cannot
-  avoid (per message one Ed25519 verify and two ChaCha20-Poly1305 opens, sender data and content;
-  per stored record one AES-256-GCM open), each priced with raw ``cryptography`` calls in this run
-  at the sizes found in the store; hashing and key derivation are left out of the floor;
+  messages) beside its crypto floor: the cryptography the audit cannot avoid. A received message
+  is stored as its opening fields (``MessageReceived``), so the audit ratchets to its key, rebuilds
+  its PrivateMessage and checks the hash: per message one Ed25519 verify (of the FramedContentTBS,
+  which holds the epoch's whole group context: kilobytes in a large group), two ChaCha20-Poly1305
+  seals (content, sender data), five HMAC-SHA256 (the ratchet step's key, nonce and next secret; the
+  sender-data key and nonce) and one SHA-256 of the rebuilt message; per stored record one
+  AES-256-GCM open. Each is priced with raw ``cryptography`` / ``hmac`` calls in this run at the
+  sizes found in the store, in CPU time, as the audit is (the first derivation of a sender's ratchet
+  is left out, so the floor is a lower bound);
 * stored bytes per received 100-byte application message (its encrypted, compressed event record,
-  and the SQLite file's growth) beside the size of its MLS ciphertext.
+  and the SQLite file's growth) beside the size of its MLS ciphertext; the same for the sender
+  (every record one sent message adds: intent queued, published, confirmed).
 
-The history is made through the public API: an in-memory sender sends, the measured member syncs
-into its encrypted SQLite store (default snapshot interval).
+The history is made through the public API: the sender and the measured member keep encrypted
+SQLite stores (default snapshot interval). Each message is 100 printable characters drawn from a
+fixed-seed PRNG, so compression gains nothing on them (a repeated byte would compress to nothing).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import random
 import statistics
+import string
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from mlsgroup.domain import MessageKind
 from mlsgroup.domain.group_aggregate import group_uuid
-from mlsgroup.domain.group_events import ApplicationReceived, EnvelopeProcessed
+from mlsgroup.domain.group_events import ApplicationReceived, EnvelopeProcessed, MessageReceived
 
 from ..audit import audit_store
 from ..client import Client
@@ -44,9 +56,8 @@ from .timing import compare
 
 __all__ = ["StoreFigures", "store_figures", "format_store_figures"]
 
-_MESSAGE = b"s" * 100
+_MESSAGE_BYTES = 100
 _SENDER_DATA = 12  # leaf index, generation, reuse guard
-_TBS = 170  # FramedContentTBS of a 100-byte application message: content, framing, group context
 
 
 @attrs.frozen
@@ -60,41 +71,72 @@ class StoreFigures:
     load_snapshot_ms: float
     load_full_replay_ms: float
     audit_s: float
+    audit_cpu_s: float
     audit_floor_s: float
     audit_ok: bool
     audit_work: dict[str, int]
     stored_bytes_per_message: float
     file_bytes_per_message: float
     ciphertext_bytes_per_message: float
+    sender_bytes_per_message: float
+    sender_file_bytes_per_message: float
 
     def as_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
 
 
-def _history(folder: Path, members: int, messages: int) -> tuple[Path, bytes, bytes, int]:
-    """A receiver's store holding ``messages`` received messages; (path, key, group id, bytes before)."""
+def _texts(messages: int) -> list[bytes]:
+    """``messages`` distinct 100-byte printable texts from a fixed-seed PRNG (incompressible for zstd)."""
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + string.punctuation + " "
+    return ["".join(rng.choices(alphabet, k=_MESSAGE_BYTES)).encode() for _ in range(messages)]
+
+
+@attrs.frozen
+class _History:
+    path: Path
+    key: bytes
+    group_id: bytes
+    file_bytes: int  # the receiver's file growth over the messages
+    sender_records: int  # bytes of the sender's records written for the messages
+    sender_file_bytes: int
+    payload_sizes: dict[int, int]  # envelope cursor -> payload bytes
+
+
+def _history(folder: Path, members: int, messages: int) -> _History:
+    """A receiver's store holding ``messages`` received messages (and the sender's costs)."""
     net = Network.in_memory()
     key = os.urandom(32)
-    path = folder / "receiver.db"
-    sender = Client.create(net)
+    path, sender_path = folder / "receiver.db", folder / "sender.db"
+    texts = _texts(messages)
     fillers = [Client.create(net) for _ in range(members - 2)]
-    with Client.create(net, store=path, encryption_key=key) as receiver:
+    with Client.create(net, store=sender_path, encryption_key=key) as sender, Client.create(
+        net, store=path, encryption_key=key
+    ) as receiver:
         group = sender.create_group([receiver.inbox_id] + [f.inbox_id for f in fillers])
         receiver.sync_welcomes()
         theirs = receiver.group(group.group_id)
         theirs.sync()
-        before = _file_bytes(path)
+        before, sender_before = _file_bytes(path), _file_bytes(sender_path)
+        sender_version = len(sender.group_store.app.recorder.select_events(group_uuid(group.group_id)))
         sent = 0
         while sent < messages:
             for _ in range(min(500, messages - sent)):
-                group.send(_MESSAGE)
+                group.send(texts[sent])
                 sent += 1
             theirs.sync()
-        if sum(1 for m in theirs.messages() if m.content == _MESSAGE) != messages:
+        if sorted(m.content for m in theirs.messages(kind=MessageKind.APPLICATION)) != sorted(texts):
             raise RuntimeError("the receiver did not store every message")
-    for client in [sender, *fillers]:
+        sender_records = sum(
+            len(stored.state)
+            for stored in sender.group_store.app.recorder.select_events(group_uuid(group.group_id), gt=sender_version)
+        )
+        payload_sizes = {e.cursor: len(e.payload) for e in net.api.query_group_messages(group.group_id)}
+        group_id = group.group_id
+    file_bytes, sender_file_bytes = _file_bytes(path) - before, _file_bytes(sender_path) - sender_before
+    for client in fillers:
         client.close()
-    return path, key, group.group_id, before
+    return _History(path, key, group_id, file_bytes, sender_records, sender_file_bytes, payload_sizes)
 
 
 def _file_bytes(path: Path) -> int:
@@ -116,43 +158,74 @@ def _load_figures(path: Path, key: bytes, group_id: bytes, samples: int) -> tupl
     return snapshot_ms, full_ms, events
 
 
-def _sizes(path: Path, key: bytes, group_id: bytes) -> tuple[list[int], list[int]]:
-    """(stored record sizes, MLS ciphertext sizes) of the received application messages."""
-    store = GroupStore.open(StoreSettings.sqlite(path, encryption_key=key))
+def _sizes(history: _History) -> tuple[list[int], list[int], int]:
+    """(stored record sizes, MLS ciphertext sizes, application data bytes) of the received messages."""
+    store = GroupStore.open(StoreSettings.sqlite(history.path, encryption_key=history.key))
     try:
-        records, ciphertexts = [], []
-        for stored in store.app.recorder.select_events(group_uuid(group_id)):
+        records, ciphertexts, data = [], [], 0
+        for stored in store.app.recorder.select_events(group_uuid(history.group_id)):
             event = store.app.mapper.to_domain_event(stored)
-            if isinstance(event, EnvelopeProcessed) and isinstance(event.outcome, ApplicationReceived):
+            if isinstance(event, EnvelopeProcessed) and isinstance(event.outcome, (ApplicationReceived, MessageReceived)):
                 records.append(len(stored.state))
-                ciphertexts.append(len(event.payload))
-        return records, ciphertexts
+                ciphertexts.append(history.payload_sizes[event.cursor])
+                if isinstance(event.outcome, MessageReceived):
+                    data = max(data, len(event.outcome.opened.data))
+        return records, ciphertexts, data
     finally:
         store.close()
 
 
-def _primitive_costs(record_size: int, ciphertext_size: int, samples: int) -> dict[str, float]:
-    """Median ms of one raw verify / ChaCha20-Poly1305 open / AES-256-GCM open at the sizes given."""
+def _cpu_medians(funcs: dict[str, Callable[[], object]], *, samples: int, inner: int) -> dict[str, float]:
+    """Median CPU milliseconds per call of each function, sampled round-robin."""
+    times: dict[str, list[float]] = {name: [] for name in funcs}
+    for func in funcs.values():
+        func()
+    for _ in range(samples):
+        for name, func in funcs.items():
+            start = time.process_time()
+            for _ in range(inner):
+                func()
+            times[name].append((time.process_time() - start) / inner * 1e3)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _primitive_costs(sizes: dict[str, int], samples: int) -> dict[str, float]:
+    """Median CPU ms of one raw Ed25519 verify, ChaCha20-Poly1305 seal (content, sender data),
+    AES-256-GCM open, HMAC-SHA256 and SHA-256, at the sizes given (``tbs``, ``content``, ``record``,
+    ``message``). Each seal builds its AEAD object, as a per-message key requires."""
     signer = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     public = signer.public_key()
-    tbs = os.urandom(_TBS)
+    tbs = os.urandom(sizes["tbs"])
     signature = signer.sign(tbs)
-    chacha = ChaCha20Poly1305(os.urandom(32))
+    chacha_key = os.urandom(32)
     nonce = os.urandom(12)
-    sender_data = chacha.encrypt(nonce, os.urandom(_SENDER_DATA), b"aad" * 10)
-    content = chacha.encrypt(nonce, os.urandom(max(ciphertext_size - 16, 1)), b"aad" * 10)
+    sender_data = os.urandom(_SENDER_DATA)
+    content = os.urandom(sizes["content"])
     aes = AESGCM(os.urandom(32))
-    record = aes.encrypt(nonce, os.urandom(max(record_size - 29, 1)), b"record identity" * 4)
-    return compare(
+    record = aes.encrypt(nonce, os.urandom(max(sizes["record"] - 29, 1)), b"record identity" * 4)
+    mac_key, mac_input = os.urandom(32), os.urandom(48)
+    message = os.urandom(sizes["message"])
+    return _cpu_medians(
         {
             "verify": lambda: public.verify(signature, tbs),
-            "open_sender_data": lambda: chacha.decrypt(nonce, sender_data, b"aad" * 10),
-            "open_content": lambda: chacha.decrypt(nonce, content, b"aad" * 10),
+            "seal_sender_data": lambda: ChaCha20Poly1305(chacha_key).encrypt(nonce, sender_data, b"aad" * 10),
+            "seal_content": lambda: ChaCha20Poly1305(chacha_key).encrypt(nonce, content, b"aad" * 10),
             "open_record": lambda: aes.decrypt(nonce, record, b"record identity" * 4),
+            "hmac": lambda: hmac.digest(mac_key, mac_input, "sha256"),
+            "sha256": lambda: hashlib.sha256(message).digest(),
         },
         samples=samples,
         inner=200,
     )
+
+
+def _context_size(path: Path, key: bytes, group_id: bytes) -> int:
+    """Bytes of the group's encoded GroupContext at the end of the history (signed by every message)."""
+    store = GroupStore.open(StoreSettings.sqlite(path, encryption_key=key))
+    try:
+        return len(store.replay(group_id).mls.encoded_group_context)
+    finally:
+        store.close()
 
 
 def store_figures(
@@ -175,26 +248,36 @@ def store_figures(
     }
     rebuild = rebuild_rate(rebuild_events, encrypted=True, directory=directory, verbose=False)
     with tempfile.TemporaryDirectory(dir=directory) as folder:
-        path, key, group_id, before = _history(Path(folder), members, messages)
-        file_bytes = _file_bytes(path) - before
+        history = _history(Path(folder), members, messages)
+        path, key, group_id = history.path, history.key, history.group_id
         snapshot_ms, full_ms, group_events = _load_figures(path, key, group_id, samples)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         audit = audit_store(path, key)
-        audit_s = time.perf_counter() - start
-        records, ciphertexts = _sizes(path, key, group_id)
+        audit_s, audit_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+        records, ciphertexts, data_size = _sizes(history)
+        context_size = _context_size(path, key, group_id)
     group = next(g for g in audit.groups if g.group_id == group_id)
-    decrypted = group.counts.get("messages decrypted", 0)
-    record_size = int(statistics.mean(records))
-    ciphertext_size = int(statistics.mean(ciphertexts))
-    costs = _primitive_costs(record_size, ciphertext_size, samples)
+    rebuilt = group.counts.get("messages rebuilt and verified", 0)
+    sizes = {
+        "record": int(statistics.mean(records)),
+        # The sealed content: the application data and the signature, each with its length prefix.
+        "content": data_size + 2 + 66,
+        # FramedContentTBS: version, wire format, group id, epoch, sender, authenticated data, content
+        # type, the application data, then the group context; VerifyWithLabel prefixes its label.
+        "tbs": 4 + 17 + 8 + 5 + 1 + 1 + 2 + data_size + context_size + 30,
+        "message": int(statistics.mean(ciphertexts)),
+    }
+    costs = _primitive_costs(sizes, samples)
     snapshot_records = sum(g.snapshots for g in audit.groups)
     work = {
-        "signature verifications": decrypted,
-        "ChaCha20-Poly1305 opens": 2 * decrypted,
+        "signature verifications": rebuilt,
+        "ChaCha20-Poly1305 seals": 2 * rebuilt,
+        "HMAC-SHA256": 5 * rebuilt,
+        "SHA-256 of rebuilt messages": rebuilt,
         "AES-256-GCM record opens": audit.events + snapshot_records,
     }
     floor_ms = (
-        decrypted * (costs["verify"] + costs["open_sender_data"] + costs["open_content"])
+        rebuilt * (costs["verify"] + costs["seal_sender_data"] + costs["seal_content"] + 5 * costs["hmac"] + costs["sha256"])
         + work["AES-256-GCM record opens"] * costs["open_record"]
     )
     return StoreFigures(
@@ -205,12 +288,15 @@ def store_figures(
         load_snapshot_ms=snapshot_ms,
         load_full_replay_ms=full_ms,
         audit_s=audit_s,
+        audit_cpu_s=audit_cpu_s,
         audit_floor_s=floor_ms / 1e3,
         audit_ok=audit.ok,
         audit_work=work,
         stored_bytes_per_message=statistics.mean(records),
-        file_bytes_per_message=file_bytes / messages,
+        file_bytes_per_message=history.file_bytes / messages,
         ciphertext_bytes_per_message=statistics.mean(ciphertexts),
+        sender_bytes_per_message=history.sender_records / messages,
+        sender_file_bytes_per_message=history.sender_file_bytes / messages,
     )
 
 
@@ -226,10 +312,12 @@ def format_store_figures(figures: StoreFigures, title: str) -> str:
         f"   (reading + decoding alone: {f.rebuild_floor_events_per_s:,.0f} events/s)",
         f"load a group of {f.group_events} events:   {f.load_snapshot_ms:>10.2f} ms from its snapshot + tail"
         f"   (full replay: {f.load_full_replay_ms:,.0f} ms, {f.load_full_replay_ms / f.load_snapshot_ms:,.0f}x)",
-        f"audit replay, {p['members']}-member group, {p['messages']} messages:   {f.audit_s:>8.2f} s"
-        f"   crypto floor {f.audit_floor_s:.2f} s   ratio {f.audit_s / f.audit_floor_s:.1f}"
+        f"audit replay, {p['members']}-member group, {p['messages']} messages:   {f.audit_cpu_s:>8.2f} s CPU"
+        f" ({f.audit_s:.2f} s wall)   crypto floor {f.audit_floor_s:.2f} s CPU   ratio {f.audit_cpu_s / f.audit_floor_s:.2f}"
         f"   ({'no violations' if f.audit_ok else 'VIOLATIONS FOUND'}; floor = {work})",
         f"stored bytes per 100-byte message:   {f.stored_bytes_per_message:>8.1f} B event record,"
         f" {f.file_bytes_per_message:.1f} B SQLite file growth   vs MLS ciphertext {f.ciphertext_bytes_per_message:.1f} B"
         f"   (record/ciphertext {f.stored_bytes_per_message / f.ciphertext_bytes_per_message:.2f})",
+        f"sender's bytes per message sent:   {f.sender_bytes_per_message:>8.1f} B event records,"
+        f" {f.sender_file_bytes_per_message:.1f} B SQLite file growth",
     ])

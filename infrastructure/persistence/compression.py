@@ -1,9 +1,15 @@
 """Zstandard compression of stored event state, with reused per-thread contexts (ARCHITECTURE 3).
 
 Records are compressed before they are encrypted. Each record starts with one marker byte:
-``0x01`` followed by a zstd frame, or ``0x00`` followed by the state unchanged when zstd would not
-make it smaller (seeds, ciphertexts and key material do not compress, and a frame around them only
-adds bytes). Frames carry their content size and no checksum: AES-GCM already authenticates them.
+
+* ``0x02`` a zstd frame without its magic number, compressed against the record vocabulary's
+  dictionary (``vocabulary``, version 1): what new records use;
+* ``0x01`` a plain zstd frame (records written before the vocabulary; still read);
+* ``0x00`` the state unchanged, when zstd would not make it smaller.
+
+The vocabulary makes the field names and topics every record spells cost a few bytes each, which is
+most of what a small record can save: its values (keys, seeds, signatures, ciphertexts) do not
+compress. Frames carry their content size and no checksum: AES-GCM already authenticates them.
 
 New records are written at level -1, the fastest mode: it leaves literals without Huffman coding,
 so decompressing a small record costs a fifth of a level-3 frame (rebuilding projections decodes
@@ -13,12 +19,14 @@ ciphertexts, which do not compress). Frames of any level read the same way.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import zstandard
 from eventsourcing.persistence import Compressor
 
 from .errors import DecompressionError
+from .vocabulary import dictionary_bytes
 
 __all__ = ["ZstdCompressor", "MAX_RECORD_SIZE"]
 
@@ -27,8 +35,18 @@ MAX_RECORD_SIZE = 64 * 1024 * 1024
 
 _RAW = 0x00
 _ZSTD = 0x01
+_ZSTD_V1 = 0x02
 _RAW_MARKER = bytes((_RAW,))
-_ZSTD_MARKER = bytes((_ZSTD,))
+_ZSTD_V1_MARKER = bytes((_ZSTD_V1,))
+_MAGICLESS = zstandard.FORMAT_ZSTD1_MAGICLESS
+_VOCABULARY = 1
+
+
+@functools.cache
+def _dictionary(level: int) -> zstandard.ZstdCompressionDict:
+    dictionary = zstandard.ZstdCompressionDict(dictionary_bytes(_VOCABULARY), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    dictionary.precompute_compress(level=level)
+    return dictionary
 
 
 class ZstdCompressor(Compressor):
@@ -41,16 +59,20 @@ class ZstdCompressor(Compressor):
         # zstd contexts are not thread-safe, so each thread keeps its own pair and reuses it.
         self._local = threading.local()
 
-    def _contexts(self) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
+    def _contexts(self) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor, zstandard.ZstdDecompressor]:
+        """This thread's (vocabulary compressor, vocabulary decompressor, plain-frame decompressor)."""
         local = self._local
         try:
-            return local.compressor, local.decompressor
+            return local.compressor, local.decompressor, local.plain_decompressor
         except AttributeError:
-            local.compressor = zstandard.ZstdCompressor(
-                level=self.level, write_checksum=False, write_content_size=True, write_dict_id=False
+            dictionary = _dictionary(self.level)
+            params = zstandard.ZstdCompressionParameters.from_level(
+                self.level, format=_MAGICLESS, write_checksum=0, write_content_size=1, write_dict_id=0
             )
-            local.decompressor = zstandard.ZstdDecompressor()
-            return local.compressor, local.decompressor
+            local.compressor = zstandard.ZstdCompressor(dict_data=dictionary, compression_params=params)
+            local.decompressor = zstandard.ZstdDecompressor(dict_data=dictionary, format=_MAGICLESS)
+            local.plain_decompressor = zstandard.ZstdDecompressor()
+            return local.compressor, local.decompressor, local.plain_decompressor
 
     def compress(self, data: bytes) -> bytes:
         try:
@@ -59,7 +81,7 @@ class ZstdCompressor(Compressor):
             compressor = self._contexts()[0]
         frame = compressor.compress(data)
         if len(frame) < len(data):
-            return _ZSTD_MARKER + frame
+            return _ZSTD_V1_MARKER + frame
         return _RAW_MARKER + data
 
     def decompress(self, data: bytes) -> bytes:
@@ -68,19 +90,22 @@ class ZstdCompressor(Compressor):
         marker = data[0]
         if marker == _RAW:
             return bytes(data[1:])
-        if marker != _ZSTD:
-            raise DecompressionError(f"unknown compression marker 0x{marker:02x}")
         frame = data[1:]
         try:
-            size = zstandard.frame_content_size(frame)
+            if marker == _ZSTD_V1:
+                size = zstandard.get_frame_parameters(frame, format=_MAGICLESS).content_size
+                decompressor = self._local.decompressor
+            elif marker == _ZSTD:
+                size = zstandard.frame_content_size(frame)
+                decompressor = self._local.plain_decompressor
+            else:
+                raise DecompressionError(f"unknown compression marker 0x{marker:02x}")
         except zstandard.ZstdError as exc:
             raise DecompressionError(f"invalid zstd frame header: {exc}") from None
+        except AttributeError:
+            decompressor = self._contexts()[1 if marker == _ZSTD_V1 else 2]
         if size < 0 or size > MAX_RECORD_SIZE:
             raise DecompressionError(f"zstd frame declares an unacceptable content size ({size})")
-        try:
-            decompressor = self._local.decompressor
-        except AttributeError:
-            decompressor = self._contexts()[1]
         try:
             return decompressor.decompress(frame)
         except zstandard.ZstdError as exc:

@@ -36,7 +36,7 @@ class SQLiteViewStore(SqlViewStore, SQLiteTrackingRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, *, view: View, keys: CellKeys | None) -> None:
         super().__init__(datastore)
-        self._setup_view(view, Dialect(placeholder="?", types=SQLITE_TYPES, schema=None), keys, "tracking")
+        self._setup_view(view, Dialect(placeholder="?", types=SQLITE_TYPES, schema=None, bulk_rebuild=True), keys, "tracking")
 
     @contextmanager
     def _write(self) -> Iterator[Any]:

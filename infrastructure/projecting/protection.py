@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from mlsgroup.projections import BOOL, BYTES, INT, TEXT, ColumnType, Table
+from mlsgroup.projections import BOOL, INT, TEXT, Column, ColumnType, Table
 
 from .errors import ViewDecryptionError
 
@@ -122,6 +122,35 @@ def _tuple_getter(names: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any,
     return lambda row: ()
 
 
+def _sealed_writer(columns: Sequence[Column]) -> Callable[[dict[str, Any]], bytes]:
+    """``row -> the plaintext of its sealed cells`` written out for ``columns``: for each, ``0x00`` for
+    None, else ``0x01 || length (4) || value bytes`` (straight-line code: one call per stored row)."""
+    namespace: dict[str, Any] = {"head": _CELL_HEAD.pack, "pack_int": _I64.pack}
+    lines = ["def sealed(row):"]
+    parts = []
+    for number, column in enumerate(columns):
+        value = f"v{number}"
+        lines.append(f"    {value} = row[{column.name!r}]")
+        if column.type is INT:
+            lines.append(f"    {value} = b'\\x00' if {value} is None else b'\\x01\\x00\\x00\\x00\\x08' + pack_int({value})")
+        else:
+            if column.type is TEXT:
+                data = f"{value}.encode('utf-8')"
+            elif column.type is BOOL:
+                data = f"(b'\\x01' if {value} else b'\\x00')"
+            else:
+                data = value
+            lines.append(f"    if {value} is None:")
+            lines.append(f"        {value} = b'\\x00'")
+            lines.append("    else:")
+            lines.append(f"        d = {data}")
+            lines.append(f"        {value} = head(1, len(d)) + d")
+        parts.append(value)
+    lines.append(f"    return b''.join(({''.join(part + ', ' for part in parts)}))")
+    exec("\n".join(lines), namespace)  # noqa: S102 - built from validated column names only
+    return namespace["sealed"]  # type: ignore[no-any-return]
+
+
 class TableCodec:
     """Turns a table's rows into stored tuples (sealing sensitive cells) and back.
 
@@ -173,7 +202,7 @@ class TableCodec:
         self._clear_getter = _tuple_getter(self._clear_names)
         self._sealed_getter = _tuple_getter(self._sealed_names)
         self._key_getter = _tuple_getter(table.key)
-        self._sealed_encoders = tuple(None if c.type is BYTES else _to_bytes(c.type) for c in sealed)
+        self._sealed_plain = _sealed_writer(sealed)
         if len(table.key) == 1 and not self._index_macs:
             self._key_aad = _single_key_aad  # type: ignore[method-assign]
 
@@ -207,29 +236,21 @@ class TableCodec:
         if not self.encrypted:
             return list(map(self._row_getter, rows))
         aead_encrypt = self._aead.encrypt  # type: ignore[union-attr]
-        clear_of, sealed_of, key_of = self._clear_getter, self._sealed_getter, self._key_getter
-        sealed_encoders, prefix, indexed = self._sealed_encoders, self._aad_prefix, self._indexed_names
-        key_aad = self._key_aad
+        clear_of, key_of, sealed_plain = self._clear_getter, self._key_getter, self._sealed_plain
+        prefix, indexed, key_aad = self._aad_prefix, self._indexed_names, self._key_aad
         nonces = os.urandom(_NONCE * len(rows))
         stored = []
+        append = stored.append
         at = 0
         for row in rows:
-            parts = []
-            for value, encode in zip(sealed_of(row), sealed_encoders):
-                if value is None:
-                    parts.append(b"\x00")
-                else:
-                    data = value if encode is None else encode(value)
-                    parts.append(_CELL_HEAD.pack(1, len(data)))
-                    parts.append(data)
             nonce = nonces[at : at + _NONCE]
             at += _NONCE
-            box = _FORMAT + nonce + aead_encrypt(nonce, b"".join(parts), prefix + key_aad(key_of(row)))
+            box = _FORMAT + nonce + aead_encrypt(nonce, sealed_plain(row), prefix + key_aad(key_of(row)))
             if indexed:
                 blind = tuple(None if row[name] is None else self.blind_index(name, row[name]) for name in indexed)
-                stored.append(clear_of(row) + (box,) + blind)
+                append(clear_of(row) + (box,) + blind)
             else:
-                stored.append(clear_of(row) + (box,))
+                append(clear_of(row) + (box,))
         return stored
 
     def _key_aad(self, key: tuple[Any, ...]) -> bytes:

@@ -75,6 +75,7 @@ class ViewRunner:
         self._stop_following = threading.Event()
         self._follow_error: BaseException | None = None
         self.was_reset = False
+        self._caught_up = False
 
     @classmethod
     def open(
@@ -117,8 +118,21 @@ class ViewRunner:
     def catch_up(self, until: int | None = None) -> int:
         """Project every event up to ``until`` (default: the store's current notification id).
 
-        Returns how many events of the view's topics were projected.
+        Returns how many events of the view's topics were projected. The first catch-up of a view
+        that :meth:`open` found stale (and reset) is a rebuild: its tables are filled without indexes.
         """
+        with self._lock:
+            if self.was_reset and not self._caught_up and self.position is None:
+                self._caught_up = True
+                self.store.reset(self.application_name, indexes=False)
+                try:
+                    return self._catch_up(until)
+                finally:
+                    self.store.create_indexes()
+            self._caught_up = True
+            return self._catch_up(until)
+
+    def _catch_up(self, until: int | None) -> int:
         with self._lock:
             recorder = self.app.recorder
             target = recorder.max_notification_id() if until is None else until
@@ -136,6 +150,8 @@ class ViewRunner:
                     conflicts += 1
                     if conflicts > _MAX_CONFLICTS:
                         raise
+                    # Another runner wrote rows: what a rebuild remembers of its own writes is void.
+                    self.store.create_indexes()
                     position = self.position
                     continue
                 position = last
@@ -145,8 +161,9 @@ class ViewRunner:
         """Drop every row and the position, then project all events again."""
         with self._lock:
             self.store.reset(self.application_name, indexes=False)
+            self._caught_up = True
             try:
-                return self.catch_up()
+                return self._catch_up(None)
             finally:
                 self.store.create_indexes()
 

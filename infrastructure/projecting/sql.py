@@ -26,15 +26,22 @@ from .query import OneOf, Query
 __all__ = ["Dialect", "TableSql", "SqlViewStore", "SqlBatch"]
 
 MAX_IDENTIFIER = 63
+_ROWID_NAMES = frozenset({"rowid", "oid", "_rowid_"})
+MAX_BULK_ROWS = 500_000
+"""Rows of one table a bulk rebuild remembers by key (about 100 MB); past it the table gets its indexes."""
 
 
 class Dialect:
     """What differs between SQLite and PostgreSQL in the statements we write."""
 
-    def __init__(self, *, placeholder: str, types: Mapping[ColumnType | None, str], schema: str | None) -> None:
+    def __init__(
+        self, *, placeholder: str, types: Mapping[ColumnType | None, str], schema: str | None, bulk_rebuild: bool = False
+    ) -> None:
         self.placeholder = placeholder
         self.types = dict(types)
         self.schema = schema
+        self.bulk_rebuild = bulk_rebuild
+        """Tables keep their key in a separate unique index, left out while a rebuild fills them (SQLite)."""
 
     @staticmethod
     def quote(name: str) -> str:
@@ -70,17 +77,29 @@ class TableSql:
             null = "" if name in codec.nullable_stored else " NOT NULL"
             column_defs.append(f"{q(name)} {dialect.types[kind]}{null}")
         key = ", ".join(q(name) for name in codec.stored_key)
-        self.create = f"CREATE TABLE IF NOT EXISTS {self.name} ({', '.join(column_defs)}, PRIMARY KEY ({key}))"
+        columns = ", ".join(q(name) for name in codec.stored_columns)
+        values = ", ".join(p for _ in codec.stored_columns)
+        # Bulk rebuild: rows are written by rowid (kept in memory per key) and the key's unique index
+        # is built once at the end, instead of inserting every random key into a B-tree as it comes.
+        self.bulk = dialect.bulk_rebuild and not _ROWID_NAMES & set(codec.stored_columns)
+        if self.bulk:
+            self.create = f"CREATE TABLE IF NOT EXISTS {self.name} ({', '.join(column_defs)})"
+            key_index = dialect.qualified(f"{self.raw_name}_key").rsplit(".", 1)[-1]
+            self.create_key_index: str | None = f"CREATE UNIQUE INDEX IF NOT EXISTS {key_index} ON {self.name} ({key})"
+            self.bulk_write = f"INSERT OR REPLACE INTO {self.name} (rowid, {columns}) VALUES ({p}, {values})"
+            self.bulk_delete = f"DELETE FROM {self.name} WHERE rowid = {p}"
+            self.bulk_select = f"SELECT {columns} FROM {self.name} WHERE rowid = {p}"
+        else:
+            self.create = f"CREATE TABLE IF NOT EXISTS {self.name} ({', '.join(column_defs)}, PRIMARY KEY ({key}))"
+            self.create_key_index = None
         self.create_indexes = []
         for number, index in enumerate(codec.table.indexes):
-            columns = ", ".join(q(codec.storage_filter(name, None)[0]) for name in index)
+            indexed = ", ".join(q(codec.storage_filter(name, None)[0]) for name in index)
             index_name = dialect.qualified(f"{self.raw_name}_i{number}")
             unqualified = index_name.rsplit(".", 1)[-1]  # an index always lives in its table's schema
-            self.create_indexes.append(f"CREATE INDEX IF NOT EXISTS {unqualified} ON {self.name} ({columns})")
+            self.create_indexes.append(f"CREATE INDEX IF NOT EXISTS {unqualified} ON {self.name} ({indexed})")
         self.drop = f"DROP TABLE IF EXISTS {self.name}"
-        columns = ", ".join(q(name) for name in codec.stored_columns)
         self.columns = columns
-        values = ", ".join(p for _ in codec.stored_columns)
         updates = [f"{q(name)} = excluded.{q(name)}" for name in codec.stored_columns if name not in codec.stored_key]
         conflict = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
         self.upsert = f"INSERT INTO {self.name} ({columns}) VALUES ({values}) ON CONFLICT ({key}) {conflict}"
@@ -130,12 +149,23 @@ class TableSql:
 
 
 class SqlBatch:
-    """One batch's write transaction on a SQL view store (see the module docstring)."""
+    """One batch's write transaction on a SQL view store (see the module docstring).
+
+    While the store is in bulk mode (a rebuild filling tables that have no key index yet), rows of
+    those tables are found by the rowid the store remembers for their key: a key it does not know
+    has no row, so looking it up costs no query. What the batch adds or removes is applied to the
+    store's memory only after the transaction commits.
+    """
 
     def __init__(self, store: SqlViewStore, cursor: Any, application_name: str) -> None:
         self._store = store
         self._cursor = cursor
         self._application_name = application_name
+        self._bulk = store._bulk
+        self._added: dict[str, dict[tuple[Any, ...], int]] = {}
+        self._removed: dict[str, set[tuple[Any, ...]]] = {}
+        self._indexed: list[str] = []
+        self._next_rowid = dict(store._next_rowid)
 
     def claim(self, expected: int | None) -> None:
         store, cursor = self._store, self._cursor
@@ -147,14 +177,41 @@ class SqlBatch:
         if cursor.fetchone() is None:
             raise ViewConflict(f"view {store.view.name!r} was advanced by another runner")
 
+    def _bulk_rows(self, table: str) -> dict[tuple[Any, ...], int] | None:
+        """The committed key -> rowid map of ``table`` if it is filled in bulk, else None."""
+        bulk = self._bulk
+        if bulk is None or table in self._indexed:
+            return None
+        return bulk.get(table)
+
+    def _rowid(self, table: str, known: dict[tuple[Any, ...], int], key: tuple[Any, ...]) -> int | None:
+        added = self._added.get(table)
+        if added is not None and key in added:
+            return added[key]
+        removed = self._removed.get(table)
+        if removed is not None and key in removed:
+            return None
+        return known.get(key)
+
     def load(self, table: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
         table_sql = self._store.tables[table]
-        self._cursor.execute(table_sql.select_key, table_sql.codec.encode_key(key))
+        known = self._bulk_rows(table)
+        if known is not None:
+            rowid = self._rowid(table, known, key)
+            if rowid is None:
+                return None
+            self._cursor.execute(table_sql.bulk_select, (rowid,))
+        else:
+            self._cursor.execute(table_sql.select_key, table_sql.codec.encode_key(key))
         row = self._cursor.fetchone()
         return None if row is None else table_sql.codec.decode_row(row)
 
     def find(self, table: str, where: Mapping[str, Any]) -> list[dict[str, Any]]:
         table_sql = self._store.tables[table]
+        if self._bulk_rows(table) is not None:
+            # Searched tables get their indexes now (in this transaction): a search must not scan.
+            self._store._create_table_indexes(self._cursor, table_sql)
+            self._indexed.append(table)
         statement, params = table_sql.select(Query(table_sql.codec.table, tuple(where.items())))
         self._cursor.execute(statement, params)
         decode = table_sql.codec.decode_row
@@ -168,6 +225,10 @@ class SqlBatch:
             table_sql = self._store.tables[name]
             codec = table_sql.codec
             rows = state.rows[name]
+            known = self._bulk_rows(name)
+            if known is not None:
+                self._flush_bulk(table_sql, known, keys, rows)
+                continue
             deleted = [codec.encode_key(key) for key in keys if rows[key] is None]
             written = codec.encode_rows([row for key in keys if (row := rows[key]) is not None])
             if deleted:
@@ -175,8 +236,63 @@ class SqlBatch:
             if written:
                 cursor.executemany(table_sql.upsert, written)
 
+    def _flush_bulk(
+        self, table_sql: TableSql, known: dict[tuple[Any, ...], int], keys: Any, rows: Mapping[Any, Any]
+    ) -> None:
+        name = table_sql.codec.table.name
+        added = self._added.setdefault(name, {})
+        removed = self._removed.setdefault(name, set())
+        deleted: list[tuple[int]] = []
+        rowids: list[int] = []
+        written: list[dict[str, Any]] = []
+        next_rowid = self._next_rowid.get(name, 1)
+        for key in keys:
+            row = rows[key]
+            rowid = added.get(key)  # rowids start at 1: None means not added by this batch
+            if rowid is None and key not in removed:
+                rowid = known.get(key)
+            if row is None:
+                if rowid is not None:
+                    deleted.append((rowid,))
+                    added.pop(key, None)
+                    removed.add(key)
+                continue
+            if rowid is None:
+                rowid = next_rowid
+                next_rowid += 1
+                added[key] = rowid
+                removed.discard(key)
+            rowids.append(rowid)
+            written.append(row)
+        self._next_rowid[name] = next_rowid
+        cursor = self._cursor
+        if deleted:
+            cursor.executemany(table_sql.bulk_delete, deleted)
+        if written:
+            stored = table_sql.codec.encode_rows(written)
+            cursor.executemany(table_sql.bulk_write, [(rowid, *row) for rowid, row in zip(rowids, stored)])
+        if len(known) + len(added) > MAX_BULK_ROWS:
+            # Remembering more keys would cost more memory than the key index costs time.
+            self._store._create_table_indexes(cursor, table_sql)
+            self._indexed.append(name)
+
     def advance(self, notification_id: int) -> None:
         self._cursor.execute(self._store.advance_statement, (notification_id, self._application_name))
+
+    def committed(self) -> None:
+        """The transaction committed: what it did to bulk-filled tables becomes the store's knowledge."""
+        bulk = self._store._bulk
+        if bulk is None:
+            return
+        for name, added in self._added.items():
+            known = bulk.get(name)
+            if known is not None:
+                for key in self._removed[name]:
+                    known.pop(key, None)
+                known.update(added)
+        self._store._next_rowid.update(self._next_rowid)
+        for name in self._indexed:
+            bulk.pop(name, None)
 
 
 class SqlViewStore(ABC):
@@ -208,7 +324,11 @@ class SqlViewStore(ABC):
         )
         self.advance_statement = f"UPDATE {t} SET notification_id = {p} WHERE application_name = {p}"
         protection = "clear" if keys is None else f"cells:{keys.check}"
-        self.fingerprint = f"{view.fingerprint()}:{protection}"
+        layout = ":keys-indexed" if dialect.bulk_rebuild else ""  # SQLite's key index is its own
+        self.fingerprint = f"{view.fingerprint()}:{protection}{layout}"
+        # Bulk mode (see SqlBatch): table -> {key: rowid} of the rows of tables without a key index yet.
+        self._bulk: dict[str, dict[tuple[Any, ...], int]] | None = None
+        self._next_rowid: dict[str, int] = {}
 
     @property
     def meta_create(self) -> str:
@@ -225,6 +345,7 @@ class SqlViewStore(ABC):
     def prepare(self, application_name: str) -> bool:
         """Make the stored view match this view's fingerprint; True if it had to be reset."""
         p = self.dialect.placeholder
+        self._end_bulk()
         with self._write() as cursor:
             cursor.execute(self.meta_create)
             cursor.execute(f"SELECT fingerprint, tables FROM {self.meta_table} WHERE name = {p}", (self.view.name,))
@@ -240,23 +361,44 @@ class SqlViewStore(ABC):
     def reset(self, application_name: str, *, indexes: bool = True) -> None:
         """Drop every row and the tracking position of the view (a rebuild starts from here).
 
-        ``indexes=False`` leaves the secondary indexes out: a rebuild fills the tables faster
-        without them and calls :meth:`create_indexes` at the end.
+        ``indexes=False`` leaves the indexes out: a rebuild fills the tables faster without them and
+        calls :meth:`create_indexes` at the end. On SQLite that includes the key's unique index:
+        until then the store keeps each written row's rowid by key in memory (bulk mode).
         """
+        self._end_bulk()
         with self._write() as cursor:
             cursor.execute(self.meta_create)
             self._reset(cursor, application_name, [])
             if indexes:
                 self._create_indexes(cursor)
+            else:
+                for table_sql in self.tables.values():
+                    if not table_sql.bulk and table_sql.create_key_index is not None:
+                        cursor.execute(table_sql.create_key_index)
+        if not indexes:
+            self._bulk = {name: {} for name, table_sql in self.tables.items() if table_sql.bulk}
+            self._next_rowid = {name: 1 for name in self._bulk}
 
     def create_indexes(self) -> None:
+        """Create every missing index (ending bulk mode)."""
         with self._write() as cursor:
             self._create_indexes(cursor)
+        self._end_bulk()
+
+    def _end_bulk(self) -> None:
+        self._bulk = None
+        self._next_rowid = {}
 
     def _create_indexes(self, cursor: Any) -> None:
         for table_sql in self.tables.values():
-            for statement in table_sql.create_indexes:
-                cursor.execute(statement)
+            self._create_table_indexes(cursor, table_sql)
+
+    @staticmethod
+    def _create_table_indexes(cursor: Any, table_sql: TableSql) -> None:
+        if table_sql.create_key_index is not None:
+            cursor.execute(table_sql.create_key_index)
+        for statement in table_sql.create_indexes:
+            cursor.execute(statement)
 
     def _reset(self, cursor: Any, application_name: str, old_tables: Sequence[str]) -> None:
         p = self.dialect.placeholder
@@ -276,7 +418,9 @@ class SqlViewStore(ABC):
     @contextmanager
     def batch(self, application_name: str) -> Iterator[SqlBatch]:
         with self._write() as cursor:
-            yield SqlBatch(self, cursor, application_name)
+            batch = SqlBatch(self, cursor, application_name)
+            yield batch
+        batch.committed()
 
     def get(self, table: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
         table_sql = self.tables[table]

@@ -17,6 +17,7 @@ import attrs
 import pytest
 
 from mlsgroup.domain import Preset
+from mlsgroup.domain.application_content import message_id
 from mlsgroup.domain.envelope_processing import process_envelope
 from mlsgroup.domain.group_aggregate import GroupAggregateState, GroupSnapshot, ReplayMismatch, project, stage_commit
 from mlsgroup.domain.group_decisions import (
@@ -28,13 +29,13 @@ from mlsgroup.domain.group_decisions import (
     queue_intent,
 )
 from mlsgroup.domain.group_events import (
-    ApplicationReceived,
     CommitMerged,
     CommitRejected,
     EnvelopeSkipped,
     IntentFailed,
     IntentProcessed,
     IntentPublished,
+    MessageReceived,
     OwnCommitMerged,
     OwnMessageConfirmed,
 )
@@ -187,14 +188,19 @@ def test_application_messages_are_confirmed_and_received() -> None:
     envelope = send(alice, b"m1" * 8, "hello", topic)
     assert alice.state.intent(b"m1" * 8).state is IntentState.PUBLISHED
     [confirmed] = deliver(alice, envelope)
-    assert confirmed.outcome == OwnMessageConfirmed(intent_id=b"m1" * 8, message_id=b"m1" * 8)
+    digest = hashlib.sha256(envelope.payload).digest()
+    assert confirmed.outcome == OwnMessageConfirmed(intent_id=b"m1" * 8, message_id=b"m1" * 8, payload_hash=digest)
+    assert confirmed.payload == b""  # the published intent holds it
     assert alice.state.intent(b"m1" * 8).state is IntentState.PROCESSED
     [received] = deliver(bob, envelope)
     outcome = received.outcome
-    assert isinstance(outcome, ApplicationReceived)
+    assert isinstance(outcome, MessageReceived) and received.payload == b""
     assert (outcome.content, outcome.sender_inbox_id, outcome.sender_installation_id) == (
         b"hello", ALICE.inbox_id, ALICE.installation_id,
     )
+    assert (outcome.content_type, outcome.idempotency_key, outcome.epoch) == ("text", b"m1" * 8, 1)
+    assert outcome.message_id == message_id(b"G" * 16, b"m1" * 8, b"hello") and outcome.payload_hash == digest
+    assert outcome.opened.leaf == 0 and outcome.opened.generation == 0
 
 
 def test_envelopes_at_or_below_the_cursor_are_ignored() -> None:

@@ -13,7 +13,8 @@ def test_store_figures_at_small_sizes() -> None:
     assert figures.audit_ok
     assert figures.group_events == 5  # the join and four received messages
     assert figures.audit_work["signature verifications"] == 4
-    assert figures.audit_work["ChaCha20-Poly1305 opens"] == 8
+    assert figures.audit_work["ChaCha20-Poly1305 seals"] == 8
+    assert figures.sender_bytes_per_message > figures.ciphertext_bytes_per_message  # the intent keeps the payload
     assert figures.ciphertext_bytes_per_message > 100 and figures.stored_bytes_per_message > figures.ciphertext_bytes_per_message
     assert figures.load_snapshot_ms > 0 and figures.audit_floor_s > 0 and figures.rebuild_events_per_s > 0
     assert "parameters: rebuild_events=40" in format_store_figures(figures, "title")

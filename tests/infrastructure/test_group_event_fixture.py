@@ -1,13 +1,17 @@
-"""Pins the group aggregate's stored event format: a recorded history of two members
-(tests/fixtures/group/group_stream_v1.json) must still decode, replay to the recorded MLS state
-(epoch, epoch authenticator, members, cursor) and be written byte for byte the same today.
+"""Pins the group aggregate's stored event format: recorded histories of two members
+(tests/fixtures/group/group_stream_v*.json) must still decode, replay to the recorded MLS state
+(epoch, epoch authenticator, members, cursor) and project to the same views; the newest one must
+be written byte for byte the same today.
+
+v1 predates GroupJoined v2 (joined epoch and extensions, upcast by joining again) and CommitMerged v2
+(``still_member`` and the new extensions, which a v1 record cannot give: upcast to None).
 
 The history is the deterministic scenario of tests/domain/test_group_aggregate.py (fixed seeds and
 times): alice creates a group and adds bob, messages go both ways, bob renames the group, alice
 rotates her key and removes bob; bob's copy ends inactive. A change that breaks this test breaks
 every store on disk: keep the old format readable (``class_version`` and upcasters) and the MLS
 derivations stable instead of editing the fixture. Regenerate only for a deliberate format version:
-``python -m tests.infrastructure.test_group_event_fixture``.
+``python -m tests.infrastructure.test_group_event_fixture`` (writes the newest version's file).
 """
 
 from __future__ import annotations
@@ -19,11 +23,17 @@ from pathlib import Path
 import attrs
 from eventsourcing.persistence import StoredEvent
 
+import pytest
+
 from mlsgroup.domain.group_aggregate import project
+from mlsgroup.domain.group_events import CommitMerged, GroupJoined
 from mlsgroup.domain.intents import KeyUpdateData, MetadataUpdateData
 from mlsgroup.infrastructure.persistence import BinaryTranscoder, EventMapper
+from mlsgroup.projections import group_views, replay
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "group" / "group_stream_v1.json"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "group"
+FIXTURE = FIXTURES / "group_stream_v2.json"
+ALL_FIXTURES = [FIXTURES / "group_stream_v1.json", FIXTURE]
 
 
 def _history():
@@ -87,12 +97,30 @@ def _load(records: list[dict]) -> list[StoredEvent]:
     ]
 
 
-def test_recorded_group_streams_replay_to_the_recorded_states() -> None:
-    fixture = json.loads(FIXTURE.read_text())
+@pytest.mark.parametrize("path", ALL_FIXTURES, ids=lambda p: p.stem)
+def test_recorded_group_streams_replay_to_the_recorded_states(path: Path) -> None:
+    fixture = json.loads(path.read_text())
     mapper = EventMapper(BinaryTranscoder())
     for member in ("alice", "bob"):
         events = [mapper.to_domain_event(s) for s in _load(fixture[member]["records"])]
-        assert _summary(project(None, events)) == fixture[member]["state"]
+        state = project(None, events)
+        assert _summary(state) == fixture[member]["state"]
+        group = replay(group_views, events)["groups"][(state.group_id,)]
+        assert (group["epoch"], group["is_active"]) == (state.epoch, state.is_active)
+
+
+def test_v1_joins_are_upcast_to_the_epoch_and_extensions_they_joined_at() -> None:
+    fixture = json.loads(ALL_FIXTURES[0].read_text())
+    mapper = EventMapper(BinaryTranscoder())
+    events = [mapper.to_domain_event(s) for s in _load(fixture["bob"]["records"])]
+    joined = events[0]
+    assert isinstance(joined, GroupJoined)
+    state = project(None, [joined])
+    assert joined.epoch == state.epoch == 1
+    xmtp = dict(state.xmtp.extensions())
+    assert {kind: data for kind, data in joined.extensions if kind in xmtp} == xmtp
+    merged = [e.outcome for e in events if isinstance(getattr(e, "outcome", None), CommitMerged)]
+    assert merged and all(m.still_member is None and m.extensions is None for m in merged)
 
 
 def test_todays_decisions_write_the_recorded_bytes() -> None:

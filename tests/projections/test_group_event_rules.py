@@ -22,6 +22,7 @@ from mlsgroup.domain.group_events import (
     IntentPublished,
     IntentQueued,
     IntentSendFailed,
+    LeaveRequestReceived,
     MembershipStateChanged,
     OwnCommitMerged,
     OwnMessageConfirmed,
@@ -173,29 +174,94 @@ def test_a_merged_commit_sends_other_published_commits_back_to_be_rebuilt() -> N
     assert (rows[(b"m1",)]["state"], rows[(b"m1",)]["error"]) == (IntentState.ERROR.value, "InsufficientPermissions")
 
 
-def test_being_welcomed_back_voids_open_intents_and_restores_membership() -> None:
+def _extensions(name: str) -> tuple[tuple[int, bytes], ...]:
+    return tuple(sorted(XmtpGroupState.new_group(ALICE, b"\x01" * 32, name=name).extensions().items()))
+
+
+def _merged(still_member: bool | None, extensions: Any = None, updated: GroupUpdated | None = None) -> CommitMerged:
+    return CommitMerged(committer_inbox_id=BOB, committer_installation_id=b"\x02" * 32,
+                        group_updated=None if updated is None else updated.encode(), identity_states=(),
+                        still_member=still_member, extensions=extensions)
+
+
+def test_being_welcomed_back_voids_open_intents_fails_their_messages_and_restores_membership() -> None:
     stream = Stream()
     _created(stream)
-    _send(stream, b"done")
-    stream.add(IntentProcessed, intent_id=b"done")
-    _send(stream, b"open")
+    done = _send(stream, b"done")
+    _publish(stream, b"done")
+    stream.envelope(OwnMessageConfirmed(intent_id=b"done", message_id=done), cursor=2)
+    waiting = _send(stream, b"open")
+    _send(stream, b"leave", b"", "xmtp.org/leave_request:1.0")
+    stream.envelope(_merged(False), cursor=3)
     stream.add(MembershipStateChanged, membership_state=MembershipState.PENDING_REMOVE)
     stream.add(ConsentStateChanged, consent_state=ConsentState.DENIED)
+    group = replay(group_views, stream.events)["groups"][(GROUP,)]
+    assert (group["is_active"], group["epoch"]) == (False, 0)
     transcript = GroupUpdated(BOB, added_inboxes=(ALICE,)).encode()
     stream.add(GroupJoined, group_id=GROUP, inbox_id=ALICE, installation_id=b"\x01" * 32,
                conversation_type=ConversationType.GROUP, dm_id=None, added_by_inbox_id=BOB, welcome=b"w",
-               cursor=12, group_updated=transcript, key_package_bundle=b"k")
+               cursor=12, group_updated=transcript, key_package_bundle=b"k", epoch=7,
+               extensions=_extensions("again"))
     rows = replay(group_views, stream.events)
     intents = rows["group_intents"]
     assert intents[(b"done",)]["state"] == IntentState.PROCESSED.value
     assert (intents[(b"open",)]["state"], intents[(b"open",)]["error"]) == (IntentState.ERROR.value, "GroupInactive")
+    # libxmtp: a message whose intent can never be published is FAILED, not left UNPUBLISHED.
+    assert rows["group_messages"][(waiting,)]["delivery_status"] == DeliveryStatus.FAILED.value
+    assert rows["group_messages"][(done,)]["delivery_status"] == DeliveryStatus.PUBLISHED.value
+    assert rows["outbox"] == {}
     group = rows["groups"][(GROUP,)]
     assert (group["membership_state"], group["consent_state"], group["added_by_inbox_id"]) == (
         MembershipState.ALLOWED.value, ConsentState.DENIED.value, BOB)
+    assert (group["epoch"], group["is_active"]) == (7, True)
     (welcome,) = [m for m in rows["group_messages"].values() if m["kind"] == MessageKind.MEMBERSHIP_CHANGE.value]
     assert (welcome["sender_inbox_id"], welcome["decrypted_message_bytes"], welcome["sequence_id"]) == (
         BOB, transcript, 12)
+    assert rows["group_extension_state"][(GROUP,)]["known"] is True
+    assert rows["group_attributes"][(GROUP, "group_name")]["value"] == "again"
+
+
+def test_merged_commits_move_the_epoch_and_a_commit_removing_us_ends_the_group() -> None:
+    stream = Stream()
+    _created(stream)
+    stream.add(IntentQueued, intent_id=b"k1", data=KeyUpdateData())
+    _publish(stream, b"k1", epoch=0, plan=CommitPlan())
+    stream.envelope(OwnCommitMerged(intent_id=b"k1", group_updated=None, welcome=None, welcome_installations=(),
+                                    identity_states=()), cursor=1)
+    stream.envelope(_merged(True), cursor=2)
+    group = replay(conversations_view, stream.events)["groups"][(GROUP,)]
+    assert (group["epoch"], group["is_active"]) == (2, True)
+    # Only our installation removed: the transcript does not name our inbox, the event says so.
+    stream.envelope(_merged(False), cursor=3)
+    group = replay(conversations_view, stream.events)["groups"][(GROUP,)]
+    assert (group["epoch"], group["is_active"]) == (2, False)  # we never enter the epoch that removed us
+
+
+def test_commits_recorded_before_v2_infer_our_removal_from_the_transcript() -> None:
+    stream = Stream()
+    _created(stream)
+    stream.envelope(_merged(None, updated=GroupUpdated(BOB, removed_inboxes=("c" * 64,))), cursor=1)
+    rows = replay(group_views, stream.events)
+    assert (rows["groups"][(GROUP,)]["is_active"], rows["groups"][(GROUP,)]["epoch"]) == (True, 1)
     assert rows["group_extension_state"][(GROUP,)]["known"] is False
+    stream.envelope(_merged(None, updated=GroupUpdated(BOB, removed_inboxes=(ALICE,))), cursor=2)
+    assert replay(group_views, stream.events)["groups"][(GROUP,)]["is_active"] is False
+
+
+def test_a_confirmed_leave_request_of_our_inbox_makes_us_pending_remove() -> None:
+    for own_request in (True, False):
+        stream = Stream()
+        _created(stream)
+        if own_request:
+            _send(stream, b"leave", b"", "xmtp.org/leave_request:1.0")
+            _publish(stream, b"leave")
+            stream.envelope(OwnMessageConfirmed(intent_id=b"leave", message_id=b"x" * 32), cursor=1)
+        else:  # sent by another installation of our inbox
+            stream.envelope(LeaveRequestReceived(sender_inbox_id=ALICE, sender_installation_id=b"\x09" * 32), cursor=1)
+        stream.envelope(LeaveRequestReceived(sender_inbox_id=BOB, sender_installation_id=b"\x02" * 32), cursor=2)
+        rows = replay(conversations_view, stream.events)
+        assert rows["groups"][(GROUP,)]["membership_state"] == MembershipState.PENDING_REMOVE.value
+        assert rows["group_messages"] == {} and rows["outbox"] == {}
 
 
 def test_extension_rows_follow_snapshots_and_are_flagged_when_unknown() -> None:
@@ -205,22 +271,26 @@ def test_extension_rows_follow_snapshots_and_are_flagged_when_unknown() -> None:
     assert rows["group_attributes"][(GROUP, "group_name")]["value"] == "start"
     assert list(rows["group_admins"]) == [(GROUP, SUPER_ADMIN_LIST, ALICE)]
     assert rows["group_members"] == {(GROUP, ALICE): {"group_id": GROUP, "inbox_id": ALICE, "sequence_id": "0"}}
-    renamed = XmtpGroupState.new_group(ALICE, b"\x01" * 32, name="renamed")
-    new_extensions = tuple(sorted(renamed.extensions().items()))
-    stream.envelope(CommitMerged(committer_inbox_id=BOB, committer_installation_id=b"\x02" * 32,
-                                 group_updated=None, identity_states=()), cursor=1)
+    new_extensions = _extensions("renamed")
+    stream.envelope(_merged(True, extensions=_extensions("by bob")), cursor=1)
+    rows = replay(group_extensions_view, stream.events)
+    assert rows["group_extension_state"][(GROUP,)]["known"] is True
+    assert rows["group_attributes"][(GROUP, "group_name")]["value"] == "by bob"
+    stream.envelope(_merged(True, extensions=None), cursor=2)  # a commit that left the extensions alone
+    assert replay(group_extensions_view, stream.events)["group_attributes"][(GROUP, "group_name")]["value"] == "by bob"
+    stream.envelope(_merged(None), cursor=3)  # recorded before CommitMerged v2: the extensions are not known
     assert replay(group_extensions_view, stream.events)["group_extension_state"][(GROUP,)]["known"] is False
     stream.add(IntentQueued, intent_id=b"m1", data=MetadataUpdateData(field_name="group_name", value="renamed"))
     _publish(stream, b"m1", epoch=1, plan=CommitPlan(extensions=new_extensions))
-    assert replay(group_extensions_view, stream.events)["group_attributes"][(GROUP, "group_name")]["value"] == "start"
+    assert replay(group_extensions_view, stream.events)["group_attributes"][(GROUP, "group_name")]["value"] == "by bob"
     stream.envelope(OwnCommitMerged(intent_id=b"m1", group_updated=None, welcome=None, welcome_installations=(),
-                                    identity_states=()), cursor=2)
+                                    identity_states=()), cursor=4)
     rows = replay(group_extensions_view, stream.events)
     assert rows["group_attributes"][(GROUP, "group_name")]["value"] == "renamed"
     assert rows["group_extension_state"][(GROUP,)]["known"] is True and rows["staged_extensions"] == {}
     stream.add(IntentQueued, intent_id=b"m2", data=MetadataUpdateData(field_name="group_name", value="never"))
     _publish(stream, b"m2", epoch=2, plan=CommitPlan(extensions=new_extensions))
-    stream.envelope(CommitRejected(error="X", detail="", intent_id=b"m2", identity_states=()), cursor=3)
+    stream.envelope(CommitRejected(error="X", detail="", intent_id=b"m2", identity_states=()), cursor=5)
     assert replay(group_extensions_view, stream.events)["staged_extensions"] == {}
 
 

@@ -1,6 +1,7 @@
 """The group read models against live clients: after any sequence of group operations, the durable views of
-an installation's store (catch-up on memory, SQLite or PostgreSQL) equal the client's in-process views,
-the group aggregates' intents and extensions, a rebuild from scratch and the pure replay of its events."""
+an installation's store (catch-up on memory, SQLite or PostgreSQL) answer what the client's queries answer,
+agree with the group aggregates' standing, intents and extensions, and equal a rebuild from scratch and the
+pure replay of its events."""
 
 from __future__ import annotations
 
@@ -42,12 +43,15 @@ def assert_matches_live(runner: ViewRunner, client: Client) -> None:
         group_id = live.group_id
         assert attrs.asdict(group_record(runner.get("groups", (group_id,))), recurse=False) == attrs.asdict(
             live, recurse=False)
+        aggregate = client.group_store.load(group_id)
+        assert (live.epoch, live.is_active, live.membership_state, live.consent_state, live.added_by_inbox_id,
+                live.created_at_ns, live.conversation_type, live.dm_id) == (
+            aggregate.epoch, aggregate.is_active, aggregate.membership_state, aggregate.consent_state,
+            aggregate.added_by_inbox_id, aggregate.created_at_ns, aggregate.conversation_type, aggregate.dm_id)
         mine = [stored_message(r) for r in runner.select("group_messages", {"group_id": group_id},
                                                          order_by=MESSAGE_ORDER)]
         theirs = client.views.messages([group_id])
-        # inserted_at_ns: ours is the local time the message was stored (libxmtp); GroupViews uses server time.
-        assert [attrs.evolve(m, inserted_at_ns=0) for m in mine] == [
-            attrs.evolve(m, inserted_at_ns=0) for m in theirs]
+        assert mine == theirs
         state = client.group_store.load(group_id)
         for intent in state.intents:
             row = runner.get("group_intents", (intent.intent_id,))
@@ -55,18 +59,18 @@ def assert_matches_live(runner: ViewRunner, client: Client) -> None:
                     row["publish_attempts"], row["error"]) == (
                 intent.kind.value, intent.state.value, intent.payload_hash, intent.published_in_epoch,
                 intent.publish_attempts, intent.error)
-        if runner.get("group_extension_state", (group_id,))["known"]:
-            xmtp = state.xmtp
-            where = {"group_id": group_id}
-            assert {r["name"]: r["value"] for r in runner.select("group_attributes", where)} == dict(
-                xmtp.mutable_metadata.attributes)
-            for number, expected in ((ADMIN_LIST, xmtp.mutable_metadata.admin_list),
-                                     (SUPER_ADMIN_LIST, xmtp.mutable_metadata.super_admin_list)):
-                assert sorted(r["inbox_id"] for r in runner.select("group_admins", {**where, "list": number})) == sorted(
-                    expected)
-            assert {r["inbox_id"]: int(r["sequence_id"]) for r in runner.select("group_members", where)} == dict(
-                xmtp.membership.members)
-            assert runner.get("group_policies", (group_id,))["policy_set"] == xmtp.permissions.encode()
+        assert runner.get("group_extension_state", (group_id,))["known"]  # every event carries its extensions
+        xmtp = state.xmtp
+        where = {"group_id": group_id}
+        assert {r["name"]: r["value"] for r in runner.select("group_attributes", where)} == dict(
+            xmtp.mutable_metadata.attributes)
+        for number, expected in ((ADMIN_LIST, xmtp.mutable_metadata.admin_list),
+                                 (SUPER_ADMIN_LIST, xmtp.mutable_metadata.super_admin_list)):
+            assert [r["inbox_id"] for r in runner.select("group_admins", {**where, "list": number},
+                                                         order_by=["position"])] == list(expected)
+        assert {r["inbox_id"]: int(r["sequence_id"]) for r in runner.select("group_members", where)} == dict(
+            xmtp.membership.members)
+        assert runner.get("group_policies", (group_id,))["policy_set"] == xmtp.permissions.encode()
     assert _dump(runner) == replay(group_views, client.group_store.stored_events())
 
 

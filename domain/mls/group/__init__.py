@@ -34,6 +34,7 @@ from .outputs import (
     UpdatedMember,
 )
 from .process import process_message
+from .received import ResealRun, consume_application_key, reseal_application
 from .propose import (
     propose_add,
     propose_group_context_extensions,
@@ -61,6 +62,9 @@ __all__ = [
     "commit",
     "merge_commit",
     "process_message",
+    "consume_application_key",
+    "reseal_application",
+    "ResealRun",
     "encrypt_application",
     "join_group",
     "export_secret",

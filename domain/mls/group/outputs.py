@@ -100,7 +100,8 @@ class StagedCommit:
 
 @attrs.frozen
 class ApplicationMessage:
-    """Application data a member sent, decrypted and authenticated."""
+    """Application data a member sent, decrypted and authenticated (with what else opening it
+    revealed: its signature, reuse guard and padding, which rebuild the message with the epoch's keys)."""
 
     sender_leaf: int
     credential: Credential
@@ -108,6 +109,10 @@ class ApplicationMessage:
     authenticated_data: bytes
     epoch: int
     generation: int
+    # How it was sealed, not what it says: kept out of equality.
+    signature: bytes = attrs.field(default=b"", eq=False, repr=False)
+    reuse_guard: bytes = attrs.field(default=b"", eq=False, repr=False)
+    padding: int = attrs.field(default=0, eq=False)
 
 
 @attrs.frozen

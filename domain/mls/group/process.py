@@ -32,7 +32,7 @@ from ..framing import AuthenticatedContent, FramedContent, PrivateMessage, Publi
 from ..group_context import GroupContext
 from ..message_protection import check_group_and_epoch, unprotect_public
 from ..messages import MLSMessage
-from ..private_message_protection import unprotect_private
+from ..private_message_protection import DecryptedMessage, unprotect_private
 from ..ratchet_tree import RatchetTree
 from ..secret_tree import sender_data_key_nonce
 from ..treekem import merge_update_path, process_update_path
@@ -171,15 +171,17 @@ def _process_private(state, body: PrivateMessage, message_bytes, rules, psk_stor
         return Processed(after, OwnMessageReceived(body.content_type, epoch))
     authenticated = decrypted.authenticated_content
     if body.content_type == ContentType.APPLICATION:
-        return Processed(after, _application(state.tree, authenticated, epoch, decrypted.generation))
+        return Processed(after, _application(state.tree, decrypted, epoch))
     return _handshake(state, after, authenticated, message_bytes, None, rules, psk_store, now)
 
 
-def _application(tree: RatchetTree, content: AuthenticatedContent, epoch: int, generation: int) -> ApplicationMessage:
+def _application(tree: RatchetTree, decrypted: DecryptedMessage, epoch: int) -> ApplicationMessage:
+    content = decrypted.authenticated_content
     framed = content.content
     leaf = framed.sender.leaf_index
     return ApplicationMessage(
-        leaf, tree.leaf(leaf).credential, framed.content, framed.authenticated_data, epoch, generation  # type: ignore[union-attr]
+        leaf, tree.leaf(leaf).credential, framed.content, framed.authenticated_data, epoch, decrypted.generation,  # type: ignore[union-attr]
+        content.auth.signature, decrypted.reuse_guard, decrypted.padding,
     )
 
 
@@ -207,7 +209,7 @@ def _process_late(state: GroupState, body: PrivateMessage) -> Processed:
     if decrypted.leaf_index == state.own_leaf_index:
         return Processed(state, OwnMessageReceived(body.content_type, body.epoch))
     updated = tuple(attrs.evolve(p, secret_tree=secret_tree) if p is past else p for p in state.past_epochs)
-    output = _application(past.tree, decrypted.authenticated_content, body.epoch, decrypted.generation)
+    output = _application(past.tree, decrypted, body.epoch)
     return Processed(attrs.evolve(state, past_epochs=updated), output)
 
 

@@ -63,7 +63,12 @@ from mlsgroup.domain.mls.message_protection import (
     verify_content,
 )
 from mlsgroup.domain.mls.messages import MLSMessage
-from mlsgroup.domain.mls.private_message_protection import padding_for, protect_private, unprotect_private
+from mlsgroup.domain.mls.private_message_protection import (
+    padding_for,
+    protect_private,
+    reseal_private,
+    unprotect_private,
+)
 from mlsgroup.domain.mls.proposals import Remove, Update
 from mlsgroup.domain.mls.secret_tree import RatchetType, SecretTree, apply_reuse_guard
 from mlsgroup.infrastructure.conformance import message_protection as conformance
@@ -474,3 +479,53 @@ def test_every_single_byte_flip_is_rejected(seed, data):
     flipped[index] ^= data.draw(st.integers(1, 255))
     with pytest.raises(MlsError):
         _process(bytes(flipped))
+
+
+# -- resealing from the opening fields -----------------------------------------------------------
+
+
+def reseal(decrypted, tree: SecretTree = RECEIVER, *, key=SIG_PUB, **changes):
+    framed = decrypted.authenticated_content.content
+    fields = dict(
+        group_id=framed.group_id, epoch=framed.epoch, leaf=decrypted.leaf_index, generation=decrypted.generation,
+        reuse_guard=decrypted.reuse_guard, authenticated_data=framed.authenticated_data,
+        application_data=framed.content, signature=decrypted.authenticated_content.auth.signature,
+        padding=decrypted.padding,
+    )
+    fields.update(changes)
+    return reseal_private(SUITE, tree, SENDER_DATA_SECRET, CONTEXT, key, **fields)
+
+
+@given(
+    content=st.binary(max_size=80),
+    authenticated_data=st.binary(max_size=20),
+    guard=st.binary(min_size=4, max_size=4),
+    padding_block=st.sampled_from([0, 1, 16, 64]),
+    skip=st.integers(0, 3),
+)
+@settings(max_examples=25)
+def test_resealing_the_opened_fields_rebuilds_the_message(content, authenticated_data, guard, padding_block, skip):
+    tree = new_tree()
+    for _ in range(skip):
+        _, tree = private(b"earlier", tree=tree)
+    message, _ = private(content, tree=tree, guard=guard, padding_block=padding_block,
+                         authenticated_data=authenticated_data)
+    decrypted, after_open = receive(message)
+    assert (decrypted.reuse_guard, decrypted.generation) == (guard, skip)
+    resealed, after_reseal = reseal(decrypted)
+    assert resealed == message
+    assert after_reseal == after_open  # the same key is consumed
+
+
+def test_resealing_checks_the_signature_sender_and_key():
+    decrypted, after = receive(private(b"signed")[0])
+    with pytest.raises(SignatureError):
+        reseal(decrypted, application_data=b"edited")
+    with pytest.raises(SignatureError):
+        reseal(decrypted, key=OTHER_PUB)
+    with pytest.raises(UnknownSender):
+        reseal(decrypted, leaf=N_LEAVES)
+    with pytest.raises(SecretTreeError):
+        reseal(decrypted, after)  # the key was used already
+    changed, _ = reseal(decrypted, padding=decrypted.padding + 1)
+    assert changed.ciphertext != private(b"signed")[0].ciphertext

@@ -25,7 +25,7 @@ def test_report_shows_the_membership_timeline_and_what_was_re_derived(history, k
     assert "created by " + history.inboxes["alice"][:12] in out
     assert "left:" + history.inboxes["carol"][:12] in out  # carol left; alice's sync removed her
     assert "1 commits rejected" in out  # carol's forged rename
-    assert "messages decrypted" in out and "commits re-validated" in out
+    assert "messages rebuilt and verified" in out and "commits re-validated" in out
 
 
 def test_raw_key_file_and_environment_key_are_accepted(history, key_file, capsys, monkeypatch) -> None:

@@ -1,5 +1,6 @@
 """A store whose events were edited is flagged: damaged bytes, a changed event re-encrypted with the
-right key, a forged verdict on a rejected commit, missing events."""
+right key (a received message's content: its signature no longer verifies; its sender: the rebuilt
+outcome differs), a forged verdict on a rejected commit, missing events."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from uuid import UUID
 
 import attrs
 
-from mlsgroup.domain.group_events import ApplicationReceived, CommitMerged, CommitRejected, EnvelopeProcessed
+from mlsgroup.domain.group_events import CommitMerged, CommitRejected, EnvelopeProcessed, MessageReceived
 from mlsgroup.infrastructure.audit import audit_store
 from mlsgroup.infrastructure.cli import main
 
@@ -30,7 +31,7 @@ def _findings(audit, group_id: bytes) -> list:
 
 def test_a_damaged_record_is_pinpointed(history, tmp_path, key_file, capsys) -> None:
     store = history.copy("alice", tmp_path)
-    version = _version_of(history, "alice", ApplicationReceived)
+    version = _version_of(history, "alice", MessageReceived)
     flip_byte(store, history.group_id, version)
     assert main(["audit", str(store), "--key-file", key_file(history.keys["alice"]), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
@@ -41,15 +42,31 @@ def test_a_damaged_record_is_pinpointed(history, tmp_path, key_file, capsys) -> 
 
 def test_an_edited_message_re_encrypted_with_the_right_key_is_flagged(history, tmp_path) -> None:
     store = history.copy("alice", tmp_path)
-    version = _version_of(history, "alice", ApplicationReceived)
+    version = _version_of(history, "alice", MessageReceived)
 
     def forge(event):
-        return attrs.evolve(event, outcome=attrs.evolve(event.outcome, content=b"I never said that"))
+        outcome = event.outcome
+        data = attrs.evolve(outcome.application_content, content=b"I never said that").encode()
+        return attrs.evolve(event, outcome=MessageReceived.of(attrs.evolve(outcome.opened, data=data)))
 
     rewrite_event(store, history.keys["alice"], history.group_id, version, forge)
     found = _findings(audit_store(store, history.keys["alice"]), history.group_id)
     assert [(f.check, f.version) for f in found] == [("outcome", version)]
-    assert "content" in found[0].message and "ApplicationReceived" in found[0].message
+    assert "MessageReceived" in found[0].message and "SignatureError" in found[0].message
+
+
+def test_a_message_attributed_to_another_sender_is_flagged(history, tmp_path) -> None:
+    store = history.copy("alice", tmp_path)
+    version = _version_of(history, "alice", MessageReceived)
+
+    def forge(event):
+        opened = attrs.evolve(event.outcome.opened, sender_inbox_id=history.inboxes["carol"])
+        return attrs.evolve(event, outcome=MessageReceived.of(opened))
+
+    rewrite_event(store, history.keys["alice"], history.group_id, version, forge)
+    found = _findings(audit_store(store, history.keys["alice"]), history.group_id)
+    assert [(f.check, f.version) for f in found] == [("outcome", version)]
+    assert "sender_inbox_id" in found[0].message
 
 
 def test_a_rejected_commit_recorded_as_merged_fails_the_permission_check(history, tmp_path) -> None:

@@ -1,7 +1,9 @@
-"""Zstandard record compression: round trips, raw fallback, reused per-thread contexts, typed errors."""
+"""Zstandard record compression: round trips, raw fallback, the frozen vocabulary dictionary, plain frames
+of older records, reused per-thread contexts, typed errors."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 
@@ -9,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlsgroup.infrastructure.persistence import DecompressionError, ZstdCompressor
+from mlsgroup.infrastructure.persistence import BinaryTranscoder, DecompressionError, ZstdCompressor
+from mlsgroup.infrastructure.persistence.vocabulary import VOCABULARY_V1, dictionary_bytes
 
 COMPRESSOR = ZstdCompressor()
 
@@ -22,7 +25,7 @@ def test_round_trip(data: bytes) -> None:
 def test_compressible_state_shrinks_and_random_state_is_kept_raw() -> None:
     text = b"mlsgroup.GroupAggregate.IntentQueued " * 100
     packed = COMPRESSOR.compress(text)
-    assert packed[0] == 0x01 and len(packed) < len(text) // 10
+    assert packed[0] == 0x02 and len(packed) < len(text) // 10
     noise = os.urandom(1024)
     assert COMPRESSOR.compress(noise) == b"\x00" + noise
 
@@ -78,7 +81,57 @@ def test_frames_of_any_level_read_back() -> None:
     assert COMPRESSOR.level == ZstdCompressor.DEFAULT_LEVEL == -1  # fast mode: literals are not Huffman coded
     for level in (-5, -1, 1, 3, 19):
         record = ZstdCompressor(level=level).compress(text)
-        assert record[0] == 0x01 and COMPRESSOR.decompress(record) == text
+        assert record[0] == 0x02 and COMPRESSOR.decompress(record) == text
+
+
+def test_plain_frames_of_records_written_before_the_vocabulary_still_read() -> None:
+    import zstandard
+
+    text = b"mlsgroup.GroupAggregate.EnvelopeProcessed timestamp_ns payload " * 20
+    frame = zstandard.ZstdCompressor(level=-1, write_checksum=False, write_content_size=True).compress(text)
+    assert COMPRESSOR.decompress(b"\x01" + frame) == text
+
+
+def test_the_vocabulary_dictionary_is_frozen() -> None:
+    # Records written with vocabulary 1 need exactly these bytes to be read: never edit it, add a version.
+    assert len(VOCABULARY_V1) == len(set(VOCABULARY_V1)) == 112
+    assert hashlib.sha256(dictionary_bytes(1)).hexdigest() == PINNED_VOCABULARY_V1
+    with pytest.raises(ValueError):
+        dictionary_bytes(2)
+
+
+def test_the_vocabulary_makes_field_names_and_topics_cheap() -> None:
+    import zstandard
+
+    # An envelope record's shape: its keys and outcome topic spelled out, values that do not compress.
+    state = {
+        "timestamp_ns": 1_795_698_545_000_129_717,
+        "cursor": 7,
+        "payload": b"",
+        "server_time_ns": 1_795_698_545_000_129_718,
+        "outcome": os.urandom(300),
+    }
+    raw = BinaryTranscoder().encode(state) + b"\x10(mlsgroup.EnvelopeOutcome.MessageReceived\x01\x01\x04wire"
+    plain = zstandard.ZstdCompressor(level=-1, write_checksum=False, write_content_size=True).compress(raw)
+    record = COMPRESSOR.compress(raw)
+    assert record[0] == 0x02 and COMPRESSOR.decompress(record) == raw
+    names = len(raw) - 300 - 16  # the bytes that are not values
+    assert len(record) <= len(raw) - names // 2
+    assert len(record) < len(plain) - 40
+
+
+@pytest.mark.parametrize("data", [b"\x02", b"\x02garbage", b"\x03" + b"x" * 10])
+def test_malformed_vocabulary_frames_raise_decompression_error(data: bytes) -> None:
+    with pytest.raises(DecompressionError):
+        COMPRESSOR.decompress(data)
+
+
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_after_the_vocabulary_marker_raise_only_decompression_error(data: bytes) -> None:
+    try:
+        COMPRESSOR.decompress(b"\x02" + data)
+    except DecompressionError:
+        pass
 
 
 def test_frames_declaring_a_huge_content_size_are_refused_before_allocating() -> None:
@@ -90,3 +143,6 @@ def test_frames_declaring_a_huge_content_size_are_refused_before_allocating() ->
     huge = b"\x28\xb5\x2f\xfd" + bytes((0xE0,)) + (2**40).to_bytes(8, "little") + bytes(header[6:])
     with pytest.raises(DecompressionError):
         COMPRESSOR.decompress(b"\x01" + huge)
+
+
+PINNED_VOCABULARY_V1 = "d213a455be761f8ab8e3bcad7613c091c29cfbbd77b0589dee3cf6bb42aa12f8"
