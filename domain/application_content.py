@@ -25,6 +25,7 @@ __all__ = [
     "TEXT_CONTENT_TYPE",
     "LEAVE_REQUEST_CONTENT_TYPE",
     "ApplicationContent",
+    "canonical_fields",
     "message_id",
     "transcript_message_id",
 ]
@@ -48,7 +49,23 @@ class ApplicationContent:
     @classmethod
     def decode(cls, data: bytes) -> ApplicationContent:
         """DecodeError unless ``data`` is an ApplicationContent with a content type."""
-        message = ProtoMessage(bytes(data))
+        data = bytes(data)
+        fields = canonical_fields(data)
+        if fields is not None:
+            # Every view and audit decodes each stored message: the usual encoding is read directly.
+            content_type, content, idempotency_key = fields
+            try:
+                text = content_type.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DecodeError("field 1: invalid UTF-8") from None
+            if not text:
+                raise DecodeError("application content without a content type")
+            return cls(text, content, idempotency_key)
+        return cls._decode_general(data)
+
+    @classmethod
+    def _decode_general(cls, data: bytes) -> ApplicationContent:
+        message = ProtoMessage(data)
         content_type = message.string(1)
         if not content_type:
             raise DecodeError("application content without a content type")
@@ -57,6 +74,35 @@ class ApplicationContent:
     @property
     def is_leave_request(self) -> bool:
         return self.content_type == LEAVE_REQUEST_CONTENT_TYPE
+
+
+_TAGS = (0x0A, 0x12, 0x1A)  # fields 1, 2 and 3, length-delimited
+
+
+def canonical_fields(data: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """Fields 1-3 of ``data`` when it holds only those, each at most once, in order, with one-byte or
+    two-byte minimal lengths (what every sender writes); None means: use the general decoder."""
+    found = [b"", b"", b""]
+    pos, end, index = 0, len(data), 0
+    while pos < end:
+        tag = data[pos]
+        while index < 3 and _TAGS[index] != tag:
+            index += 1
+        if index == 3 or pos + 1 >= end:
+            return None
+        length = data[pos + 1]
+        pos += 2
+        if length >= 0x80:
+            if pos >= end or not 0 < data[pos] < 0x80:
+                return None
+            length = (length & 0x7F) | (data[pos] << 7)
+            pos += 1
+        if length > end - pos:
+            return None
+        found[index] = data[pos : pos + length]
+        pos += length
+        index += 1
+    return found[0], found[1], found[2]
 
 
 def message_id(group_id: bytes, idempotency_key: bytes, content: bytes) -> bytes:

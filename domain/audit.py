@@ -11,8 +11,11 @@ For each event it re-makes the decision the event records and compares:
   records no ciphertext: its PrivateMessage is rebuilt from the opening fields with the epoch's
   keys (``reseal_application``: the two AEAD seals, the signature verified under the sender's leaf
   in that epoch's tree), must hash to the recorded payload hash, and then goes through
-  ``process_envelope`` as opened, without decrypting it again. Our own confirmed message takes its
-  payload from the published intent, which must hash to the recorded hash;
+  ``process_envelope`` as opened, without decrypting it again. Consecutive ``MessageReceived`` of
+  the current epoch are replayed as a run (``_replay_messages``): the same checks per message, the
+  epoch's constants and the state worked out once per run; the first message the run cannot confirm
+  takes the general path, which reports it. Our own confirmed message takes its payload from the
+  published intent, which must hash to the recorded hash;
 * ``IntentPublished``: a commit is staged again from its plan and seed and must give the recorded
   payload; a message is encrypted again by the projector (which raises on a different payload);
 * everything else is folded with the projector, which re-derives creation and joining.
@@ -32,7 +35,7 @@ from typing import Any, Iterable, Mapping, Optional
 
 import attrs
 
-from .application_content import LEAVE_REQUEST_CONTENT_TYPE, ApplicationContent
+from .application_content import LEAVE_REQUEST_CONTENT_TYPE, ApplicationContent, canonical_fields
 from .conversation import MAX_GROUP_SIZE, check_leave, validate_dm_welcome
 from .envelope_processing import application_outcome, process_envelope
 from .errors import GroupError
@@ -159,12 +162,24 @@ def _recorded_identities(record: Iterable[tuple[str, int, tuple[bytes, ...]]]):
     return fetch
 
 
+_LEAVE_REQUEST = LEAVE_REQUEST_CONTENT_TYPE.encode()
+
+
 def _is_plain_message(data: bytes) -> bool:
-    """Whether ``data`` is an ApplicationContent that is no leave request (what ``MessageReceived`` records)."""
+    """Whether ``data`` is an ApplicationContent that is no leave request (what ``MessageReceived``
+    records): ``ApplicationContent.decode``'s answer, read in place for the layout senders write."""
+    fields = canonical_fields(data)
+    if fields is None:
+        try:
+            return not ApplicationContent.decode(data).is_leave_request
+        except DecodeError:
+            return False
+    content_type = fields[0]
     try:
-        return not ApplicationContent.decode(data).is_leave_request
-    except DecodeError:
+        content_type.decode("utf-8")
+    except UnicodeDecodeError:
         return False
+    return bool(content_type) and content_type != _LEAVE_REQUEST
 
 
 def _short(inbox_id: str) -> str:

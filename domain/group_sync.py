@@ -159,7 +159,8 @@ class GroupSync:
         try:
             self.context.api.send_group_messages(self.group_id, [intent.payload])
         except Exception as exc:  # noqa: BLE001 - any delivery failure counts as one failed attempt
-            self._decide(lambda s: send_failed(s, intent.intent_id, f"{type(exc).__name__}: {exc}", self._now()))
+            reason = f"{type(exc).__name__}: {exc}"
+            self._decide(lambda s: send_failed(s, intent.intent_id, reason, self._now()))
 
     def publish_intents(self, *, after_full_receive: bool = False) -> None:
         """Publish queued intents in order: one commit in flight at most; resend undelivered payloads.

@@ -74,6 +74,23 @@ def _is_packed_hex(text: str) -> bool:
     return bool(text) and len(text) % 2 == 0 and set(text) <= _HEX
 
 
+def _inbox_id_of(kind: int, raw: bytes) -> str:
+    """The inbox id stored as ``kind`` and ``raw`` (see ``InboxId`` in the module docstring)."""
+    if kind == 0:
+        if not raw:
+            raise DecodeError("an empty packed inbox id")
+        return raw.hex()
+    if kind != 1:
+        raise DecodeError(f"unknown inbox id encoding {kind}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"inbox id is not UTF-8: {exc}") from None
+    if _is_packed_hex(text):
+        raise DecodeError("a hex inbox id stored unpacked")
+    return text
+
+
 class _InboxId(Codec[str]):
     def write(self, w: Writer, value: str) -> None:
         if _is_packed_hex(value):
@@ -85,20 +102,7 @@ class _InboxId(Codec[str]):
 
     def read(self, r: Reader) -> str:
         kind = r.uint8()
-        raw = r.opaque()
-        if kind == 0:
-            if not raw:
-                raise DecodeError("an empty packed inbox id")
-            return raw.hex()
-        if kind != 1:
-            raise DecodeError(f"unknown inbox id encoding {kind}")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DecodeError(f"inbox id is not UTF-8: {exc}") from None
-        if _is_packed_hex(text):
-            raise DecodeError("a hex inbox id stored unpacked")
-        return text
+        return _inbox_id_of(kind, r.opaque())
 
 
 uleb: Codec[int] = _Uleb()
@@ -123,9 +127,7 @@ class OpenedMessage:
 
 
 def _read_uleb(data: bytes, pos: int) -> tuple[int, int]:
-    byte = data[pos]
-    if byte < 0x80:
-        return byte, pos + 1
+    """A LEB128 integer of more than one byte at ``pos`` (the callers read one-byte ones in place)."""
     value = shift = 0
     while True:
         byte = data[pos]
@@ -143,10 +145,13 @@ def _read_uleb(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def _read_opaque(data: bytes, pos: int) -> tuple[bytes, int]:
+    """An ``opaque<V>`` whose length prefix has two or four bytes (one-byte ones are read in place)."""
     first = data[pos]
-    if first < 0x40:
-        start = pos + 1
-        size = first
+    if 0x40 <= first < 0x80:  # application data and signatures: a two-byte length
+        size = ((first & 0x3F) << 8) | data[pos + 1]
+        if size < 0x40:
+            raise DecodeError("non-minimal varint length")
+        start = pos + 2
     else:
         reader = Reader(data, pos)
         size = reader.varint()
@@ -158,33 +163,74 @@ def _read_opaque(data: bytes, pos: int) -> tuple[bytes, int]:
 
 
 def _decode(cls: type[OpenedMessage], data: bytes) -> OpenedMessage:
-    """``OpenedMessage.decode``, read field by field in place: every stored message is decoded when a
-    view reads it (the generic struct codec gives the same values and errors; a test holds them equal)."""
+    """``OpenedMessage.decode``, read field by field in place, one-byte integers and length prefixes
+    without a call: every stored message is decoded when a view or an audit reads it (the generic
+    struct codec gives the same values and errors; a test holds them equal)."""
     if type(data) is not bytes:
         if not isinstance(data, (bytearray, memoryview)):
             raise DecodeError(f"expected bytes, got {type(data).__name__}")
         data = bytes(data)
+    size = len(data)
     try:
-        epoch, pos = _read_uleb(data, 0)
-        leaf, pos = _read_uleb(data, pos)
-        generation, pos = _read_uleb(data, pos)
+        epoch = data[0]
+        if epoch < 0x80:
+            pos = 1
+        else:
+            epoch, pos = _read_uleb(data, 0)
+        leaf = data[pos]
+        if leaf < 0x80:
+            pos += 1
+        else:
+            leaf, pos = _read_uleb(data, pos)
+        generation = data[pos]
+        if generation < 0x80:
+            pos += 1
+        else:
+            generation, pos = _read_uleb(data, pos)
         reuse_guard = data[pos : pos + 4]
         pos += 4
-        authenticated_data, pos = _read_opaque(data, pos)
-        application_data, pos = _read_opaque(data, pos)
-        signature, pos = _read_opaque(data, pos)
-        padding, pos = _read_uleb(data, pos)
-        reader = Reader(data, pos)
-        sender_inbox_id = inbox_id.read(reader)
-        sender_installation_id, pos = _read_opaque(data, reader.pos)
+        fields = []
+        for _ in range(3):  # authenticated data, application data, signature
+            length = data[pos]
+            if length < 0x40:
+                pos += 1 + length
+                if pos > size:
+                    raise DecodeError(f"opaque of {length} bytes at offset {pos - length} runs past the end")
+                fields.append(data[pos - length : pos])
+            else:
+                value, pos = _read_opaque(data, pos)
+                fields.append(value)
+        padding = data[pos]
+        if padding < 0x80:
+            pos += 1
+        else:
+            padding, pos = _read_uleb(data, pos)
+        kind = data[pos]
+        length = data[pos + 1]
+        if length < 0x40:
+            pos += 2 + length
+            if pos > size:
+                raise DecodeError(f"opaque of {length} bytes at offset {pos - length} runs past the end")
+            raw = data[pos - length : pos]
+        else:
+            raw, pos = _read_opaque(data, pos + 1)
+        sender_inbox_id = raw.hex() if kind == 0 and raw else _inbox_id_of(kind, raw)
+        length = data[pos]
+        if length < 0x40:
+            pos += 1 + length
+            if pos > size:
+                raise DecodeError(f"opaque of {length} bytes at offset {pos - length} runs past the end")
+            sender_installation_id = data[pos - length : pos]
+        else:
+            sender_installation_id, pos = _read_opaque(data, pos)
         payload_hash = data[pos : pos + PAYLOAD_HASH_LEN]
         pos += PAYLOAD_HASH_LEN
     except IndexError:
         raise DecodeError("OpenedMessage cut short") from None
-    if pos != len(data):
-        raise DecodeError("OpenedMessage cut short" if pos > len(data) else f"{len(data) - pos} trailing bytes")
+    if pos != size:
+        raise DecodeError("OpenedMessage cut short" if pos > size else f"{size - pos} trailing bytes")
     return cls(
-        epoch, leaf, generation, reuse_guard, authenticated_data, application_data, signature, padding,
+        epoch, leaf, generation, reuse_guard, fields[0], fields[1], fields[2], padding,
         sender_inbox_id, sender_installation_id, payload_hash,
     )
 

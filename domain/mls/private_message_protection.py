@@ -268,29 +268,37 @@ class Resealer:
         "_content_aad_no_ad",
         "_factory",
         "_group_context",
+        "_hash_len",
         "_hash_name",
         "_nk",
         "_nn",
         "_sender_data_infos",
+        "_sender_data_sample_infos",
         "_sender_data_secret",
-        "_suite",
+        "_sign_label",
         "_tbs_head",
+        "_verify",
     )
 
     def __init__(
         self, suite: CipherSuite, sender_data_secret: bytes, group_context: bytes, group_id: bytes, epoch: int
     ) -> None:
         group_and_epoch = encode_opaque(group_id) + epoch.to_bytes(8, "big")
-        self._suite = suite
         self._sender_data_secret = sender_data_secret
         self._group_context = group_context
         self._aad_head = group_and_epoch + _APPLICATION
         self._content_aad_no_ad = self._aad_head + b"\x00"  # PrivateContentAAD with empty authenticated data
         self._tbs_head = _TBS_HEAD + group_and_epoch + _MEMBER
+        self._sign_label = encode_opaque(MLS_PREFIX + FRAMED_CONTENT_TBS)
+        self._verify = suite.signature_scheme.verify
         self._factory = suite.hpke.aead.factory
         self._hash_name = suite.hpke.kdf.hash_name
         self._nk, self._nn = suite.aead_key_len, suite.aead_nonce_len
         self._sender_data_infos = _sender_data_infos(suite)
+        self._hash_len = suite.hash_len
+        # The KDF labels followed by the sample's length prefix: a sample is Nh bytes long.
+        sample_prefix = encode_varint(suite.hash_len)
+        self._sender_data_sample_infos = tuple(info + sample_prefix for info in self._sender_data_infos)
 
     def seal(
         self,
@@ -317,21 +325,29 @@ class Resealer:
             content_aad = self._aad_head + opaque_ad
         else:
             opaque_ad, content_aad = b"\x00", self._content_aad_no_ad
-        size = len(application_data)
-        body = (bytes((size,)) if size < 0x40 else encode_varint(size)) + application_data
+        body = encode_opaque(application_data)
         leaf_bytes = leaf.to_bytes(4, "big")
-        tbs = b"".join((self._tbs_head, leaf_bytes, opaque_ad, _APPLICATION, body, self._group_context))
-        self._suite.verify_with_label(signature_key, FRAMED_CONTENT_TBS, tbs, signature)
-        size = len(signature)
-        plaintext = b"".join((body, bytes((size,)) if size < 0x40 else encode_varint(size), signature, bytes(padding)))
+        # VerifyWithLabel over SignContent {"MLS 1.0 FramedContentTBS"<V>, FramedContentTBS<V>} (RFC
+        # 9420 5.1.2), built in one piece: the TBS ends with the group context, kilobytes long.
+        tbs_head, context = self._tbs_head, self._group_context
+        tbs_len = len(tbs_head) + 5 + len(opaque_ad) + len(body) + len(context)
+        sign_content = b"".join((
+            self._sign_label, encode_varint(tbs_len), tbs_head, leaf_bytes, opaque_ad, _APPLICATION, body, context
+        ))
+        self._verify(signature_key, sign_content, signature)
+        plaintext = b"".join((body, encode_opaque(signature), bytes(padding)))
         # apply_reuse_guard, the guard's length checked above
         guarded = (int.from_bytes(nonce[:4], "big") ^ int.from_bytes(reuse_guard, "big")).to_bytes(4, "big") + nonce[4:]
         factory = self._factory
         ciphertext = factory(key).encrypt(guarded, plaintext, content_aad)
         # _sender_data_key_nonce: each ExpandWithLabel is one HMAC block (Nk, Nn <= Nh)
-        sample = ciphertext[: self._suite.hash_len]
-        context = bytes((len(sample),)) + sample + b"\x01"
+        sample = ciphertext[: self._hash_len]
         key_info, nonce_info = self._sender_data_infos
+        if len(sample) == self._hash_len:  # always, but for ciphertexts shorter than Nh
+            key_info, nonce_info = self._sender_data_sample_infos
+            context = sample + b"\x01"
+        else:
+            context = encode_opaque(sample) + b"\x01"
         secret, hash_name = self._sender_data_secret, self._hash_name
         sender_key = hmac.digest(secret, key_info + context, hash_name)[: self._nk]
         sender_nonce = hmac.digest(secret, nonce_info + context, hash_name)[: self._nn]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hmac
 from itertools import islice
 from typing import NamedTuple
 
@@ -334,26 +335,40 @@ class SecretTreeDraft:
     ``tree()`` is the tree after every kept key, equal to the one the same ``key_nonce`` calls give.
     """
 
-    __slots__ = ("_base", "_nodes", "_ratchets", "_taken")
+    __slots__ = ("_base", "_hash_name", "_infos", "_nk", "_nn", "_nodes", "_ratchets", "_taken")
 
     def __init__(self, tree: SecretTree) -> None:
         self._base = tree
         self._nodes = tree.nodes
         self._ratchets: dict[int, tuple[_Ratchet, _Ratchet]] | None = None  # copied on the first keep
         self._taken: tuple | None = None
+        suite = tree.suite
+        self._nk, self._nn = suite.aead_key_len, suite.aead_nonce_len
+        self._infos = _ratchet_infos(self._nk, self._nn, suite.hash_len)
+        self._hash_name = suite.hpke.kdf.hash_name
 
     def take(self, leaf: int, kind: RatchetType, generation: int) -> tuple[bytes, bytes]:
         """(key, nonce) of ``generation`` of a leaf's ratchet, not yet consumed (SecretTreeError)."""
         base = self._base
-        base._check_leaf(leaf)
-        if generation < 0:
-            raise SecretTreeError(f"negative generation {generation}")
-        ratchets = base.ratchets if self._ratchets is None else self._ratchets
-        pair = ratchets.get(leaf)
+        pair = (base.ratchets if self._ratchets is None else self._ratchets).get(leaf)
         nodes = self._nodes
         if pair is None:
+            base._check_leaf(leaf)
             pair, nodes = _derive_leaf(base.suite, base.n_leaves, nodes, leaf)
-        key, nonce, ratchet = _take(base.suite, pair[kind], generation, base.max_forward, base.max_skipped)
+        ratchet = pair[kind]
+        if generation == ratchet.generation and generation <= MAX_GENERATION:
+            # The next key in order (nearly every message): ``_take``'s last step, with the
+            # labels and the hash looked up once per draft.
+            key_info, nonce_info, secret_info = self._infos
+            context = generation.to_bytes(4, "big") + b"\x01"
+            secret, hash_name = ratchet.secret, self._hash_name
+            key = hmac.digest(secret, key_info + context, hash_name)[: self._nk]
+            nonce = hmac.digest(secret, nonce_info + context, hash_name)[: self._nn]
+            ratchet = _Ratchet(generation + 1, hmac.digest(secret, secret_info + context, hash_name), ratchet.skipped)
+        else:
+            if generation < 0:
+                raise SecretTreeError(f"negative generation {generation}")
+            key, nonce, ratchet = _take(base.suite, ratchet, generation, base.max_forward, base.max_skipped)
         self._taken = (leaf, (ratchet, pair[1]) if kind == RatchetType.HANDSHAKE else (pair[0], ratchet), nodes)
         return key, nonce
 

@@ -9,10 +9,13 @@ import os
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlsgroup.domain import Preset
-from mlsgroup.domain.application_content import LEAVE_REQUEST_CONTENT_TYPE, message_id
-from mlsgroup.domain.audit import VIOLATION, WARNING, audit_group
+from mlsgroup.domain.application_content import LEAVE_REQUEST_CONTENT_TYPE, ApplicationContent, message_id
+from mlsgroup.domain.audit import VIOLATION, WARNING, GroupAuditor, _is_plain_message, audit_group
+from mlsgroup.domain.mls.errors import DecodeError
 from mlsgroup.domain.group_aggregate import GroupSnapshot, project
 from mlsgroup.domain.group_events import (
     ApplicationReceived,
@@ -52,6 +55,24 @@ def history():
         )
         for client in (alice, bob, carol):
             client.close()
+    return result
+
+
+@pytest.fixture(scope="module")
+def message_run():
+    """(alice's events, group id): bob's six messages received in a row, then alice's own."""
+    with Network.in_memory() as net:
+        alice, bob = Client.create(net), Client.create(net)
+        group = alice.create_group([bob.inbox_id])
+        bob.sync_welcomes()
+        g_bob = bob.group(group.group_id)
+        for n in range(6):
+            g_bob.send_text(f"message {n}")
+        group.sync()
+        group.send_text("mine")
+        result = alice.group_store.events(group.group_id), group.group_id
+        alice.close()
+        bob.close()
     return result
 
 
@@ -237,3 +258,69 @@ def test_an_outcome_stripped_of_its_identity_states_cannot_be_re_derived(history
     first = audit.violations[0]
     assert (first.check, first.version) == ("outcome", target.originator_version)
     assert "needs identity states the event does not record" in first.message
+
+
+def _received(events):
+    return [e for e in events if isinstance(e, EnvelopeProcessed) and isinstance(e.outcome, MessageReceived)]
+
+
+def test_a_run_of_received_messages_replays_to_the_projected_state(message_run) -> None:
+    events, group_id = message_run
+    auditor = GroupAuditor(group_id)
+    for event in events:
+        auditor.feed(event)
+    assert auditor.state == project(None, events)
+    audit = auditor.finish()
+    assert audit.findings == ()
+    assert audit.counts["messages rebuilt and verified"] == audit.counts["messages received"] == 6
+
+
+def test_an_edited_message_inside_a_run_is_reported_and_the_rest_still_checked(message_run) -> None:
+    events, group_id = message_run
+    target = _received(events)[2]
+    forged = attrs.evolve(target.outcome.application_content, content=b"I never said that").encode()
+    audit = audit_group(group_id, [_with_opened(target, data=forged) if e is target else e for e in events])
+    assert _checks(audit) == [("outcome", target.originator_version)]
+    assert "SignatureError" in audit.violations[0].message
+    assert audit.counts["messages rebuilt and verified"] == 5
+
+
+def test_a_snapshot_inside_a_run_is_compared(message_run) -> None:
+    events, group_id = message_run
+    target = _received(events)[3]
+    honest = project(None, events[: target.originator_version])
+    audit = audit_group(group_id, events, [GroupSnapshot.take(honest)])
+    assert audit.findings == () and audit.counts["snapshots compared"] == 1
+    renamed = GroupSnapshot.take(attrs.evolve(honest, added_by_inbox_id="someone else"))
+    assert _checks(audit_group(group_id, events, [renamed])) == [("snapshot", target.originator_version)]
+
+
+def test_a_message_missing_from_a_run_halts_it(message_run) -> None:
+    events, group_id = message_run
+    dropped = _received(events)[1]
+    audit = audit_group(group_id, [e for e in events if e is not dropped])
+    assert _checks(audit)[0] == ("sequence", dropped.originator_version + 1)
+
+
+def _plain_by_decoding(data: bytes) -> bool:
+    try:
+        return not ApplicationContent.decode(data).is_leave_request
+    except DecodeError:
+        return False
+
+
+_PROTOBUF_PIECES = st.one_of(
+    st.binary(max_size=6),
+    st.sampled_from([b"\x0a", b"\x12", b"\x1a", b"\x0a\x04text", b"\x0a\x02\xc3\x28", b"\x12\x80", b"\xff\x01",
+                     b"\x0a" + bytes([len(LEAVE_REQUEST_CONTENT_TYPE)]) + LEAVE_REQUEST_CONTENT_TYPE.encode()]),
+)
+
+
+@given(st.one_of(
+    st.builds(lambda t, c, k: ApplicationContent(t, c, k).encode(),
+              st.sampled_from(["", "text", LEAVE_REQUEST_CONTENT_TYPE]) | st.text(max_size=8),
+              st.binary(max_size=200), st.binary(max_size=20)),
+    st.lists(_PROTOBUF_PIECES, max_size=8).map(b"".join),
+))
+def test_the_plain_message_check_agrees_with_decoding(data: bytes) -> None:
+    assert _is_plain_message(data) == _plain_by_decoding(data)

@@ -182,7 +182,7 @@ class ResealRun:
     ) -> bytes:
         """The encoded MLSMessage sent with these fields in this epoch, its signature verified
         (UnknownSender, SecretTreeError, SignatureError, ValueError as ``reseal_application``)."""
-        member = self.member(leaf)
+        member = self._members.get(leaf) or self.member(leaf)
         if member is None:
             raise UnknownSender(f"leaf {leaf} holds no member")
         key, nonce = self._draft.take(leaf, RatchetType.APPLICATION, generation)
@@ -190,7 +190,10 @@ class ResealRun:
             member.signature_key, key, nonce, leaf, generation, reuse_guard, authenticated_data, data, signature, padding
         )
         return b"".join((
-            self._head, encode_opaque(authenticated_data), encode_opaque(encrypted_sender_data), encode_opaque(ciphertext)
+            self._head,
+            encode_opaque(authenticated_data) if authenticated_data else b"\x00",
+            encode_opaque(encrypted_sender_data),
+            encode_opaque(ciphertext),
         ))
 
     def keep(self) -> None:

@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 
 from mlsgroup.domain.mls import tree_math
 from mlsgroup.domain.mls.cipher_suite import cipher_suite
-from mlsgroup.domain.mls.errors import DecodeError, SecretTreeError
+from mlsgroup.domain.mls.errors import DecodeError, LibraryError, SecretTreeError
 from mlsgroup.domain.mls.secret_tree import (
     MAX_FORWARD,
     RatchetType,
     SecretTree,
+    SecretTreeDraft,
     apply_reuse_guard,
     sender_data_key_nonce,
 )
@@ -241,3 +242,38 @@ def test_matches_a_naive_model(requests, max_forward, max_skipped):
             skipped.extend(range(head, generation))
             del skipped[: max(0, len(skipped) - max_skipped)]
             heads[slot] = generation + 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from([HS, APP]), st.integers(-1, 14), st.booleans()), max_size=25),
+       st.integers(0, 6), st.integers(0, 4))
+def test_a_draft_gives_what_key_nonce_gives(requests, max_forward, max_skipped):
+    """A draft hands out the keys and errors ``key_nonce`` does; only kept keys are consumed, and its
+    tree equals the one the same kept ``key_nonce`` calls leave (encoding included)."""
+    start = SecretTree.create(SUITE, ROOT, 4, max_forward=max_forward, max_skipped=max_skipped)
+    tree, draft = start, SecretTreeDraft(start)
+    for leaf, kind, generation, keep in requests:
+        try:
+            expected = tree.key_nonce(leaf, kind, generation)
+        except SecretTreeError:
+            with pytest.raises(SecretTreeError):
+                draft.take(leaf, kind, generation)
+            continue
+        assert draft.take(leaf, kind, generation) == expected[:2]
+        if keep:
+            draft.keep()
+            tree = expected[2]
+    assert draft.tree() == tree and draft.tree().encode() == tree.encode()
+    assert start == SecretTree.create(SUITE, ROOT, 4, max_forward=max_forward, max_skipped=max_skipped)
+
+
+def test_a_draft_keeps_only_what_it_took():
+    draft = SecretTreeDraft(SecretTree.create(SUITE, ROOT, 4))
+    with pytest.raises(LibraryError):
+        draft.keep()
+    draft.take(2, APP, 0)
+    draft.keep()
+    with pytest.raises(SecretTreeError):
+        draft.take(2, APP, 0)
+    with pytest.raises(SecretTreeError):
+        draft.take(4, APP, 0)

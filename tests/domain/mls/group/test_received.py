@@ -1,7 +1,8 @@
 """Received application messages kept as their opening fields (domain/mls/group/received.py):
 resealing them gives the received bytes and what ``process_message`` gave, consuming their key gives
 the state it left, in the current epoch and in kept past ones; the epoch rules are those of
-``process_message``."""
+``process_message``. A ``ResealRun`` rebuilds a run of them as one ``reseal_application`` after the
+other would."""
 
 import pytest
 from mlsgroup.domain.mls.errors import SecretTreeError, SignatureError
@@ -10,6 +11,7 @@ from mlsgroup.domain.mls.group import (
     ApplicationMessage,
     EpochNotAvailable,
     OwnMessageReceived,
+    ResealRun,
     UnknownSender,
     WrongEpoch,
     commit,
@@ -95,3 +97,37 @@ def test_past_epochs_are_kept_for_a_while_and_future_ones_refused(members):
         consume_application_key(bob_now, oldest.epoch, oldest.sender_leaf, oldest.generation)
     with pytest.raises(WrongEpoch):
         reseal_application(bob, **_fields(late[-1][1], epoch=bob.epoch + 1))
+
+
+def test_a_run_rebuilds_messages_as_reseal_application_does_one_by_one(members):
+    alice, bob, carol = members
+    received = []
+    for n, (sender, text) in enumerate([(0, b"one"), (2, b"two"), (0, b"three"), (2, b"four")]):
+        states = [alice, bob, carol]
+        after, message = encrypt_application(states[sender], text, seed(40 + n), b"ad" * n, padding_block=16 * n)
+        alice, carol = (after, carol) if sender == 0 else (alice, after)
+        received.append((message, process_message(bob, message).output))
+    run, one_by_one = ResealRun(bob), bob
+    for message, output in received:
+        assert run.reseal(**{k: v for k, v in _fields(output).items() if k != "epoch"}) == message
+        run.keep()
+        one_by_one = reseal_application(one_by_one, **_fields(output))[0].new_state
+    assert run.state() == one_by_one and run.state().encode() == one_by_one.encode()
+
+
+def test_a_run_consumes_only_kept_keys_and_checks_like_reseal_application(members):
+    alice, bob, _ = members
+    _, message = encrypt_application(alice, b"signed", seed(50))
+    output = process_message(bob, message).output
+    fields = {k: v for k, v in _fields(output).items() if k != "epoch"}
+    run = ResealRun(bob)
+    with pytest.raises(SignatureError):
+        run.reseal(**{**fields, "data": b"edited"})
+    with pytest.raises(UnknownSender):
+        run.reseal(**{**fields, "leaf": 7})
+    assert run.reseal(**fields) == message  # not kept: the key is still there
+    assert run.state() is bob
+    run.keep()
+    with pytest.raises(SecretTreeError):
+        run.reseal(**fields)
+    assert run.state() == process_message(bob, message).new_state
