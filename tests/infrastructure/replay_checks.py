@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from uuid import UUID
 
-from mlsgroup.domain.group_aggregate import GroupAggregateState, project
+from eventsourcing.popo import POPOAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+from mlsgroup.domain.group_aggregate import GroupAggregateState, GroupSnapshot, group_uuid, project
 from mlsgroup.infrastructure import Client
 from mlsgroup.projections import group_views, replay
 
@@ -25,6 +28,8 @@ __all__ = [
     "client_answers",
     "reopen_and_compare",
     "snapshot_count",
+    "snapshot_rows",
+    "snapshot_versions",
     "state_summary",
 ]
 
@@ -67,12 +72,19 @@ def check_same_state(what: str, expected: GroupAggregateState | None, actual: Gr
 
 
 def check_group_replays(who: str, client: Any, group_id: bytes) -> GroupAggregateState:
-    """The group's full replay and its snapshot + tail both equal the client's live state (returned)."""
+    """The group's full replay and its snapshot + tail both equal the client's live state (returned),
+    and the store holds only the group's latest snapshot (one, once the version reached the interval)."""
     store = client.group_store
     live = client.group(group_id).state()
     what = f"{who} group {bytes(group_id).hex()[:8]}"
     check_same_state(f"{what} full replay", live, store.replay(group_id))
     check_same_state(f"{what} snapshot + tail", live, store.replay(group_id, use_snapshots=True))
+    versions = snapshot_versions(client, group_id)
+    expected = 1 if store.app.snapshots is not None and live.version >= store.snapshot_interval else 0
+    if len(versions) != expected or any(v > live.version for v in versions):
+        raise AssertionError(
+            f"{what}: stored snapshots at versions {versions}, expected {expected} at or below {live.version}"
+        )
     return live
 
 
@@ -85,24 +97,79 @@ def check_store_replays(who: str, client: Any) -> int:
 
 
 def check_prefix_replays(who: str, client: Any, group_id: bytes) -> int:
-    """At every version v of the group, the store's snapshot + tail up to v equals the fold of the
-    first v events. Returns the number of versions checked."""
+    """At every version v of the group, snapshot + tail up to v equals the fold of the first v events.
+
+    The store keeps only the latest snapshot, so the check takes the others itself: at every multiple
+    of the store's ``snapshot_interval`` it writes the prefix state as a snapshot record and reads it
+    back through the store's mapper (transcoding, compression, cipher), then folds the tail onto it at
+    each version up to the next multiple (tails of 0 to interval - 1 events). The store's own
+    ``repository.get`` at v must agree too, and its one stored snapshot must equal the prefix state at
+    its version. Returns the number of versions checked.
+    """
     store = client.group_store
+    mapper = store.app.mapper
+    interval = store.snapshot_interval
     events = store.events(group_id)
     aggregate_id = events[0].originator_id
+    what = f"{who} group {bytes(group_id).hex()[:8]}"
+    stored = {s.originator_version: s for s in _stored_snapshots(client, aggregate_id)}
     state: GroupAggregateState | None = None
+    snapshot: GroupSnapshot | None = None
     for position, event in enumerate(events, start=1):
         state = project(state, [event])
+        if position % interval == 0:
+            snapshot = mapper.to_domain_event(mapper.to_stored_event(GroupSnapshot.take(state)))
+        if snapshot is not None:
+            taken = snapshot.originator_version
+            check_same_state(
+                f"{what} snapshot at {taken} + tail to version {position}",
+                state,
+                project(None, [snapshot, *events[taken:position]]),
+            )
         loaded = store.app.repository.get(aggregate_id, version=position, projector_func=project)
-        check_same_state(f"{who} group {bytes(group_id).hex()[:8]} snapshot + tail at version {position}", state, loaded)
+        check_same_state(f"{what} the store at version {position}", state, loaded)
+        if position in stored:
+            check_same_state(f"{what} the stored snapshot at {position}", state, project(None, [stored.pop(position)]))
+    if stored:
+        raise AssertionError(f"{what}: stored snapshots beyond the events, at versions {sorted(stored)}")
     return len(events)
 
 
-def snapshot_count(client: Any, group_id: bytes) -> int:
+def _stored_snapshots(client: Any, aggregate_id: UUID) -> list[GroupSnapshot]:
     snapshots = client.group_store.app.snapshots
-    if snapshots is None:
-        return 0
-    return len(list(snapshots.get(client.group(group_id).state().id)))
+    return [] if snapshots is None else list(snapshots.get(aggregate_id))
+
+
+def snapshot_versions(client: Any, group_id: bytes) -> list[int]:
+    """The versions of the group's snapshots the store holds, oldest first."""
+    return [s.originator_version for s in _stored_snapshots(client, group_uuid(group_id))]
+
+
+def snapshot_count(client: Any, group_id: bytes) -> int:
+    return len(snapshot_versions(client, group_id))
+
+
+def snapshot_rows(app: Any) -> list[tuple[UUID, int]]:
+    """Every (aggregate id, version) row of an application's snapshot table, read from the backend
+    itself (all aggregates at once), sorted."""
+    recorder = app.snapshots.recorder
+    if isinstance(recorder, POPOAggregateRecorder):
+        listed = [(UUID(i), v) for i, positions in recorder._stored_events_index.items() for v in positions]
+        if len(listed) != len(recorder._stored_events):
+            raise AssertionError(f"{len(recorder._stored_events)} records held, {len(listed)} indexed")
+        return sorted(listed)
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        statement = f"SELECT originator_id, originator_version FROM {recorder.events_table_name}"
+    else:
+        from psycopg.sql import SQL, Identifier
+
+        statement = SQL("SELECT originator_id, originator_version FROM {}.{}").format(
+            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+        )
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(statement)
+        rows = cursor.fetchall()
+    return sorted((UUID(str(r["originator_id"])), int(r["originator_version"])) for r in rows)
 
 
 def check_views_replay(who: str, client: Any) -> None:

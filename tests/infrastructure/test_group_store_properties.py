@@ -156,6 +156,6 @@ def test_a_history_longer_than_the_interval_takes_snapshots(backend: Any) -> Non
         for number in range(4):
             group.send(b"m%d" % number)
         group.update_name("snapshotted")
-        assert snapshot_count(alice, group.group_id) >= 3
+        assert snapshot_count(alice, group.group_id) == 1  # the latest only; the check takes the others
         assert check_prefix_replays("alice", alice, group.group_id) >= 9
         check_store_replays("alice", alice)
