@@ -14,7 +14,6 @@ from typing import Callable, Iterator, Optional
 from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import StoredEvent
 
 from mlsgroup.domain.audit import VIOLATION, WARNING, Finding, GroupAudit, GroupAuditor
 from mlsgroup.domain.group_aggregate import GroupSnapshot
@@ -24,6 +23,7 @@ from mlsgroup.domain.installation_aggregate import INSTALLATION_AGGREGATE_ID, In
 
 from ..group_store import GroupStoreApplication
 from ..persistence import StoreConfigurationError, StoreSettings, StoredDataError
+from ..projecting import Record, record_reader
 from .errors import NotAGroupStore, StoreNotFound, WrongKey
 
 __all__ = ["StoreAudit", "audit_store", "Progress"]
@@ -71,14 +71,17 @@ def _open(path: Path, key: Optional[bytes]) -> GroupStoreApplication:
         raise NotAGroupStore(f"{path} is not an mlsgroup store: {exc}") from None
 
 
-def _notifications(app: GroupStoreApplication) -> Iterator:
-    start = None
+def _records(app: GroupStoreApplication, top: int) -> Iterator[Record]:
+    """Every record up to notification ``top`` as (id, originator id, version, topic, state) tuples,
+    read the way the projection runner reads them (no notification objects)."""
+    read = record_reader(app.recorder, ())
+    after = None
     while True:
-        batch = app.recorder.select_notifications(start, _BATCH, inclusive_of_start=start is None)
+        batch = read(after, top, _BATCH)
         if not batch:
             return
         yield from batch
-        start = batch[-1].id
+        after = batch[-1][0]
 
 
 def _check_key(app: GroupStoreApplication, path: Path) -> None:
@@ -104,10 +107,11 @@ class _Reader:
 
     def __init__(self, app: GroupStoreApplication) -> None:
         self.app = app
+        self.decode = app.mapper.decode_record
 
-    def event(self, stored: StoredEvent) -> object:
+    def event(self, originator_id: UUID, version: int, topic: str, state: bytes) -> object:
         try:
-            return self.app.mapper.to_domain_event(stored)
+            return self.decode(originator_id, version, topic, state)
         except StoredDataError as exc:
             return exc
 
@@ -218,16 +222,15 @@ def audit_store(path: str | Path, key: Optional[bytes], *, progress: Optional[Pr
         installation = _Installation()
         groups: dict[UUID, _Group] = {}
         done = 0
-        for stored in _notifications(app):
-            event = reader.event(stored)
-            originator_id = stored.originator_id
+        for _, originator_id, version, topic, state in _records(app, total):
+            event = reader.event(originator_id, version, topic, state)
             if originator_id == INSTALLATION_AGGREGATE_ID:
-                installation.feed(stored.originator_version, event)
+                installation.feed(version, event)
             else:
                 group = groups.get(originator_id)
                 if group is None:
                     group = groups[originator_id] = _Group(originator_id, reader)
-                group.feed(stored.originator_version, event)
+                group.feed(version, event)
             done += 1
             if progress is not None and done % 64 == 0:
                 progress(done, max(total, done))
