@@ -163,6 +163,7 @@ def _recorded_identities(record: Iterable[tuple[str, int, tuple[bytes, ...]]]):
 
 
 _LEAVE_REQUEST = LEAVE_REQUEST_CONTENT_TYPE.encode()
+_UNSEEN = object()
 
 
 def _is_plain_message(data: bytes) -> bool:
@@ -373,12 +374,12 @@ class GroupAuditor:
         epoch = mls.epoch
         own_leaf = mls.own_leaf_index
         published = {i.payload_hash for i in state.intents if i.state is IntentState.PUBLISHED}
-        senders: dict[int, Optional[tuple[str, bytes]]] = {}
+        senders: dict[int, Any] = {}  # leaf -> (inbox id, installation id), None: not a sender
         snapshots = self._snapshots
         cursor, modified_ns, version = state.cursor, state.modified_ns, state.version
         last = None
-        for index in range(start, len(run)):
-            event = run[index]
+        reseal, keep, is_plain, digest = resealing.reseal, resealing.keep, _is_plain_message, payload_hash
+        for event in run[start:] if start else run:
             opened = event.outcome.opened
             if (
                 event.payload
@@ -389,28 +390,29 @@ class GroupAuditor:
             ):
                 break
             leaf = opened.leaf
-            if leaf not in senders:
+            sender = senders.get(leaf, _UNSEEN)
+            if sender is _UNSEEN:
                 member = None if leaf == own_leaf else resealing.member(leaf)
-                senders[leaf] = None if member is None else (credential_inbox_id(member.credential), member.signature_key)
-            sender = senders[leaf]
+                sender = None if member is None else (credential_inbox_id(member.credential), member.signature_key)
+                senders[leaf] = sender
             if (
                 sender is None
                 or sender[0] != opened.sender_inbox_id
                 or sender[1] != opened.sender_installation_id
                 or opened.payload_hash in published
-                or not _is_plain_message(opened.data)
+                or not is_plain(opened.data)
             ):
                 break
             try:
-                encoded = resealing.reseal(
+                encoded = reseal(
                     leaf, opened.generation, opened.reuse_guard, opened.authenticated_data, opened.data,
                     opened.signature, opened.padding,
                 )
             except (MlsError, DecodeError, ValueError):
                 break
-            if payload_hash(encoded) != opened.payload_hash:
+            if digest(encoded) != opened.payload_hash:
                 break
-            resealing.keep()
+            keep()
             cursor, modified_ns, version = event.cursor, event.timestamp_ns, event.originator_version
             last = event
             if version in snapshots:

@@ -273,7 +273,7 @@ class ApplicationReceived:
 
 
 @register_value(_OUTCOME + "MessageReceived")
-@attrs.frozen(kw_only=True, repr=False)
+@attrs.frozen(kw_only=True, repr=False, init=False)
 class MessageReceived:
     """Another member's application message, stored as what opening it revealed: ``wire`` is the
     encoded ``OpenedMessage`` (the envelope's payload is not stored; its hash is).
@@ -287,8 +287,14 @@ class MessageReceived:
     _content: Any = attrs.field(default=None, init=False, eq=False)
     _group_id: Optional[bytes] = attrs.field(default=None, init=False, eq=False)
 
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_opened", OpenedMessage.decode(self.wire))
+    def __init__(self, *, wire: bytes) -> None:
+        # attrs' ``__init__`` with the decoding spelled out (one per stored message an audit or a
+        # view reads); OpenedMessage.decode is the strict parser (DecodeError).
+        setattr_ = object.__setattr__
+        setattr_(self, "wire", wire)
+        setattr_(self, "_opened", OpenedMessage.decode(wire))
+        setattr_(self, "_content", None)
+        setattr_(self, "_group_id", None)
 
     @classmethod
     def of(cls, opened: OpenedMessage) -> MessageReceived:

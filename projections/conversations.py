@@ -123,9 +123,12 @@ OUTBOX = Table(
 conversations_view = View("conversations", version=2, tables=[GROUPS, GROUP_MESSAGES, OUTBOX])
 
 
-def _put_message(rows: Rows, group: Mapping[str, Any] | None, message: dict[str, Any]) -> list[Change]:
-    """Store ``message`` (keeping its first insertion time) and move the group's last_message_ns."""
-    existing = rows.get("group_messages", (message["id"],))
+def _put_message(
+    rows: Rows, group: Mapping[str, Any] | None, message: dict[str, Any], *, new: bool = False
+) -> list[Change]:
+    """Store ``message`` (keeping its first insertion time) and move the group's last_message_ns;
+    ``new``: the caller found no row with its id."""
+    existing = None if new else rows.get("group_messages", (message["id"],))
     if existing is not None:
         message["inserted_at_ns"] = existing["inserted_at_ns"]
     changes: list[Change] = [Upsert("group_messages", message)]
@@ -269,7 +272,7 @@ def _envelope(rows: Rows, event: EnvelopeProcessed) -> list[Change]:
             "delivery_status": _PUBLISHED, "content_type": outcome.content_type, "sequence_id": event.cursor,
             "inserted_at_ns": event.timestamp_ns, "idempotency_key": outcome.idempotency_key,
             "epoch": outcome.epoch,
-        })
+        }, new=True)
     if isinstance(outcome, LeaveRequestReceived):
         if outcome.sender_inbox_id != group["inbox_id"]:
             return []

@@ -94,27 +94,57 @@ def _tuple_getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple
     return itemgetter(*names)  # type: ignore[return-value]
 
 
-def _row_completer(table: Table) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """``Table.complete`` written out for ``table``'s columns: a rebuild completes one row per event,
-    and straight-line type checks cost a fraction of a loop over the columns."""
-    namespace: dict[str, Any] = {"refuse": table._refuse_unknown, "names": table._names, "MIN": INT64_MIN,
-                                 "MAX": INT64_MAX}
-    lines = ["def complete(row):", "    if not row.keys() <= names:", "        refuse(row)", "    get = row.get"]
-    values = []
-    for number, column in enumerate(table.columns):
-        value = f"v{number}"
+def _type_checks(
+    table: Table, columns: Iterable[Column], variables: Iterable[str], namespace: dict[str, Any]
+) -> list[str]:
+    """Lines checking each variable against its column (the column's own ``check`` explains a misfit)."""
+    lines = []
+    for column, value in zip(columns, variables):
+        number = len(namespace)
         namespace[f"T{number}"] = column.python_type
         namespace[f"check{number}"] = functools.partial(column.check, table.name)
-        lines.append(f"    {value} = get({column.name!r})")
-        lines.append(f"    if type({value}) is not T{number}:")
-        lines.append(f"        check{number}({value})")
+        lines.append(f"if type({value}) is not T{number}:")
+        lines.append(f"    check{number}({value})")
         if column.python_type is int:
-            lines.append(f"    elif not MIN <= {value} <= MAX:")
-            lines.append(f"        check{number}({value})")
-        values.append(f"{column.name!r}: {value}")
-    lines.append(f"    return {{{', '.join(values)}}}")
+            lines.append(f"elif not MIN <= {value} <= MAX:")
+            lines.append(f"    check{number}({value})")
+    return lines
+
+
+def _row_completer(table: Table) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """``Table.complete`` written out for ``table``'s columns: a rebuild completes one row per event,
+    and straight-line type checks cost a fraction of a loop over the columns. A dict naming every
+    column and nothing else (the usual case) is read by subscripts and checked for unknown columns
+    by its length; any other row takes the general path."""
+    namespace: dict[str, Any] = {"refuse": table._refuse_unknown, "names": table._names, "MIN": INT64_MIN,
+                                 "MAX": INT64_MAX, "KeyError": KeyError, "len": len, "type": type, "dict": dict}
+    variables = [f"v{number}" for number in range(len(table.columns))]
+    checks = _type_checks(table, table.columns, variables, namespace)
+    result = f"    return {{{', '.join(f'{c.name!r}: {v}' for c, v in zip(table.columns, variables))}}}"
+    lines = ["def complete(row):", "    if type(row) is not dict:", "        return general(row)", "    try:"]
+    lines += [f"        {value} = row[{column.name!r}]" for column, value in zip(table.columns, variables)]
+    lines += ["    except KeyError:", "        return general(row)", f"    if len(row) != {len(table.columns)}:",
+              "        refuse(row)"]
+    lines += ["    " + line for line in checks]
+    lines.append(result)
+    lines += ["def general(row):", "    if not row.keys() <= names:", "        refuse(row)", "    get = row.get"]
+    lines += [f"    {value} = get({column.name!r})" for column, value in zip(table.columns, variables)]
+    lines += ["    " + line for line in checks]
+    lines.append(result)
     exec("\n".join(lines), namespace)  # noqa: S102 - the code is built from validated column names only
     return namespace["complete"]  # type: ignore[no-any-return]
+
+
+def _key_checker(table: Table) -> Callable[[tuple[Any, ...]], None]:
+    """``Table.check_key`` written out for ``table``'s key columns."""
+    namespace: dict[str, Any] = {"MIN": INT64_MIN, "MAX": INT64_MAX, "tuple": tuple, "len": len, "type": type,
+                                 "refuse": table._refuse_key}
+    variables = [f"k{number}" for number in range(len(table.key))]
+    lines = ["def check_key(key):", f"    if type(key) is not tuple or len(key) != {len(table.key)}:",
+             "        refuse()", f"    {', '.join(variables)}, = key"]
+    lines += ["    " + line for line in _type_checks(table, table._key_columns, variables, namespace)]
+    exec("\n".join(lines), namespace)  # noqa: S102 - the code is built from validated column names only
+    return namespace["check_key"]  # type: ignore[no-any-return]
 
 
 @attrs.frozen
@@ -133,6 +163,9 @@ class Table:
     """``row -> its primary key tuple`` (the row must hold every key column)."""
     _complete: Callable[[Mapping[str, Any]], dict[str, Any]] = attrs.field(init=False, eq=False, repr=False)
     _patchable: Mapping[str, Column] = attrs.field(init=False, eq=False, repr=False)
+    _patch_types: Mapping[str, type] = attrs.field(init=False, eq=False, repr=False)
+    check_key: Callable[[tuple[Any, ...]], None] = attrs.field(init=False, eq=False, repr=False)
+    """Raise RowError unless ``key`` is a tuple of values fitting the key columns."""
 
     def __attrs_post_init__(self) -> None:
         _check_name("table", self.name)
@@ -166,7 +199,9 @@ class Table:
         object.__setattr__(self, "_key_columns", tuple(by_name[name] for name in self.key))
         object.__setattr__(self, "key_of", _tuple_getter(self.key))
         object.__setattr__(self, "_patchable", {c.name: c for c in self.columns if c.name not in self.key})
+        object.__setattr__(self, "_patch_types", {c.name: c.python_type for c in self._patchable.values()})
         object.__setattr__(self, "_complete", _row_completer(self))
+        object.__setattr__(self, "check_key", _key_checker(self))
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -192,24 +227,23 @@ class Table:
 
     def check_values(self, values: Mapping[str, Any]) -> None:
         """Check a partial update: known, non-key columns with fitting values."""
-        patchable = self._patchable
+        types = self._patch_types
         for name, value in values.items():
-            column = patchable.get(name)
-            if column is None:
-                if name in self.key:
-                    raise RowError(f"{self.name}: key column {name!r} cannot be patched")
-                raise RowError(f"{self.name}: unknown column {name!r}")
-            python_type = column.python_type
+            python_type = types.get(name)
+            # An unknown or key column (no type) and None both take the general check below.
             if type(value) is not python_type or (python_type is int and not INT64_MIN <= value <= INT64_MAX):
-                column.check(self.name, value)
+                self._check_value(name, value)
 
-    def check_key(self, key: tuple[Any, ...]) -> None:
-        if type(key) is not tuple or len(key) != len(self.key):
-            raise RowError(f"{self.name}: a key is a tuple of {len(self.key)} values {self.key}")
-        for column, value in zip(self._key_columns, key):
-            python_type = column.python_type
-            if type(value) is not python_type or (python_type is int and not INT64_MIN <= value <= INT64_MAX):
-                column.check(self.name, value)
+    def _check_value(self, name: str, value: Any) -> None:
+        column = self._patchable.get(name)
+        if column is None:
+            if name in self.key:
+                raise RowError(f"{self.name}: key column {name!r} cannot be patched")
+            raise RowError(f"{self.name}: unknown column {name!r}")
+        column.check(self.name, value)
+
+    def _refuse_key(self) -> None:
+        raise RowError(f"{self.name}: a key is a tuple of {len(self.key)} values {self.key}")
 
 
 @attrs.frozen

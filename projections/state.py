@@ -25,7 +25,7 @@ Finder = Callable[[str, Mapping[str, Any]], "list[dict[str, Any]]"]
 class ViewState:
     """Rows of one view keyed by primary key, with the change semantics every backend follows."""
 
-    __slots__ = ("schema", "rows", "dirty", "_load", "_find", "_tables")
+    __slots__ = ("schema", "rows", "dirty", "_load", "_find", "_tables", "_entries")
 
     def __init__(self, schema: ViewSchema, load: Loader | None = None, find: Finder | None = None) -> None:
         self.schema = schema
@@ -35,6 +35,8 @@ class ViewState:
         self._load = load
         self._find = find
         self._tables = dict(schema.by_name)
+        # table name -> (its schema, its rows, its dirty keys): one lookup per change.
+        self._entries = {name: (table, self.rows[name], self.dirty[name]) for name, table in self._tables.items()}
 
     def _lookup(self, table: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
         rows = self.rows[table]
@@ -47,9 +49,12 @@ class ViewState:
         return row
 
     def get(self, table: str, key: tuple[Any, ...]) -> Mapping[str, Any] | None:
-        if table not in self.rows:
-            raise RowError(f"the view has no table {table!r}")
-        row = self._lookup(table, key)
+        try:
+            row = self.rows[table][key]
+        except KeyError:
+            if table not in self.rows:
+                raise RowError(f"the view has no table {table!r}") from None
+            row = self._lookup(table, key)
         return None if row is None else MappingProxyType(row)
 
     def find(self, table: str, where: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -78,30 +83,41 @@ class ViewState:
 
     def apply(self, change: Change) -> None:
         kind = type(change)
-        if kind is not Upsert and kind is not Patch and kind is not Delete:
-            raise RowError(f"{change!r} is not an Upsert, Patch or Delete")
-        name = change[0]
-        table = self._tables.get(name)
-        if table is None:
-            raise RowError(f"the view has no table {name!r}")
         if kind is Upsert:
+            entry = self._entries.get(change[0])
+            if entry is None:
+                raise RowError(f"the view has no table {change[0]!r}")
+            table, rows, dirty = entry
             row = table._complete(change[1])
             key = table.key_of(row)
-            self.rows[name][key] = row
+            rows[key] = row
         elif kind is Patch:
+            entry = self._entries.get(change[0])
+            if entry is None:
+                raise RowError(f"the view has no table {change[0]!r}")
+            table, rows, dirty = entry
             key = change[1]
             table.check_key(key)
             values = change[2]
             table.check_values(values)
-            current = self._lookup(name, key)
+            try:
+                current = rows[key]
+            except KeyError:
+                current = self._lookup(change[0], key)
             if current is None:
                 return
-            self.rows[name][key] = {**current, **values}
-        else:  # Delete
+            rows[key] = {**current, **values}
+        elif kind is Delete:
+            entry = self._entries.get(change[0])
+            if entry is None:
+                raise RowError(f"the view has no table {change[0]!r}")
+            table, rows, dirty = entry
             key = change[1]
             table.check_key(key)
-            self.rows[name][key] = None
-        self.dirty[name].add(key)
+            rows[key] = None
+        else:
+            raise RowError(f"{change!r} is not an Upsert, Patch or Delete")
+        dirty.add(key)
 
     def apply_all(self, changes: Iterable[Change]) -> None:
         for change in changes:

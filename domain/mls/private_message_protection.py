@@ -276,6 +276,7 @@ class Resealer:
         "_sender_data_sample_infos",
         "_sender_data_secret",
         "_sign_label",
+        "_tbs_fixed_len",
         "_tbs_head",
         "_verify",
     )
@@ -289,6 +290,9 @@ class Resealer:
         self._aad_head = group_and_epoch + _APPLICATION
         self._content_aad_no_ad = self._aad_head + b"\x00"  # PrivateContentAAD with empty authenticated data
         self._tbs_head = _TBS_HEAD + group_and_epoch + _MEMBER
+        # FramedContentTBS bytes besides the authenticated data and the content body: the head, the
+        # 4-byte leaf index, the content type and the group context.
+        self._tbs_fixed_len = len(self._tbs_head) + 5 + len(group_context)
         self._sign_label = encode_opaque(MLS_PREFIX + FRAMED_CONTENT_TBS)
         self._verify = suite.signature_scheme.verify
         self._factory = suite.hpke.aead.factory
@@ -325,33 +329,44 @@ class Resealer:
             content_aad = self._aad_head + opaque_ad
         else:
             opaque_ad, content_aad = b"\x00", self._content_aad_no_ad
-        body = encode_opaque(application_data)
+        # encode_opaque / encode_varint spelled out for the usual lengths (one call less each)
+        size = len(application_data)
+        if size < 0x40:
+            body = bytes((size,)) + application_data
+        elif size < 0x4000:
+            body = (0x4000 | size).to_bytes(2, "big") + application_data
+        else:
+            body = encode_opaque(application_data)
         leaf_bytes = leaf.to_bytes(4, "big")
         # VerifyWithLabel over SignContent {"MLS 1.0 FramedContentTBS"<V>, FramedContentTBS<V>} (RFC
         # 9420 5.1.2), built in one piece: the TBS ends with the group context, kilobytes long.
-        tbs_head, context = self._tbs_head, self._group_context
-        tbs_len = len(tbs_head) + 5 + len(opaque_ad) + len(body) + len(context)
+        tbs_len = self._tbs_fixed_len + len(opaque_ad) + len(body)
+        tbs_prefix = (0x4000 | tbs_len).to_bytes(2, "big") if 0x40 <= tbs_len < 0x4000 else encode_varint(tbs_len)
         sign_content = b"".join((
-            self._sign_label, encode_varint(tbs_len), tbs_head, leaf_bytes, opaque_ad, _APPLICATION, body, context
+            self._sign_label, tbs_prefix, self._tbs_head, leaf_bytes, opaque_ad, _APPLICATION, body, self._group_context
         ))
         self._verify(signature_key, sign_content, signature)
-        plaintext = b"".join((body, encode_opaque(signature), bytes(padding)))
+        size = len(signature)  # 64 bytes for Ed25519, 114 for Ed448, about 72 for ECDSA
+        if 0x40 <= size < 0x4000:
+            plaintext = b"".join((body, (0x4000 | size).to_bytes(2, "big"), signature, bytes(padding)))
+        else:
+            plaintext = b"".join((body, encode_varint(size), signature, bytes(padding)))
         # apply_reuse_guard, the guard's length checked above
         guarded = (int.from_bytes(nonce[:4], "big") ^ int.from_bytes(reuse_guard, "big")).to_bytes(4, "big") + nonce[4:]
         factory = self._factory
         ciphertext = factory(key).encrypt(guarded, plaintext, content_aad)
         # _sender_data_key_nonce: each ExpandWithLabel is one HMAC block (Nk, Nn <= Nh)
-        sample = ciphertext[: self._hash_len]
-        key_info, nonce_info = self._sender_data_infos
-        if len(sample) == self._hash_len:  # always, but for ciphertexts shorter than Nh
+        hash_len = self._hash_len
+        if len(ciphertext) >= hash_len:  # always, but for ciphertexts shorter than Nh
             key_info, nonce_info = self._sender_data_sample_infos
-            context = sample + b"\x01"
+            context = ciphertext[:hash_len] + b"\x01"
         else:
-            context = encode_opaque(sample) + b"\x01"
-        secret, hash_name = self._sender_data_secret, self._hash_name
-        sender_key = hmac.digest(secret, key_info + context, hash_name)[: self._nk]
-        sender_nonce = hmac.digest(secret, nonce_info + context, hash_name)[: self._nn]
-        sender_data = leaf_bytes + generation.to_bytes(4, "big") + reuse_guard
+            key_info, nonce_info = self._sender_data_infos
+            context = encode_opaque(ciphertext) + b"\x01"
+        secret, hash_name, digest = self._sender_data_secret, self._hash_name, hmac.digest
+        sender_key = digest(secret, key_info + context, hash_name)[: self._nk]
+        sender_nonce = digest(secret, nonce_info + context, hash_name)[: self._nn]
+        sender_data = b"".join((leaf_bytes, generation.to_bytes(4, "big"), reuse_guard))
         return factory(sender_key).encrypt(sender_nonce, sender_data, self._aad_head), ciphertext
 
 

@@ -58,6 +58,10 @@ class RatchetType(enum.IntEnum):
     APPLICATION = 1
 
 
+# ``_Ratchet``'s fields given as one tuple: the generated ``__new__`` is a Python call, one per message.
+_new_tuple = tuple.__new__
+
+
 class _Ratchet(NamedTuple):
     """One sender ratchet: the secret of its next unused generation and the keys it skipped.
 
@@ -335,12 +339,13 @@ class SecretTreeDraft:
     ``tree()`` is the tree after every kept key, equal to the one the same ``key_nonce`` calls give.
     """
 
-    __slots__ = ("_base", "_hash_name", "_infos", "_nk", "_nn", "_nodes", "_ratchets", "_taken")
+    __slots__ = ("_base", "_hash_name", "_infos", "_kept", "_nk", "_nn", "_nodes", "_ratchets", "_taken")
 
     def __init__(self, tree: SecretTree) -> None:
         self._base = tree
         self._nodes = tree.nodes
-        self._ratchets: dict[int, tuple[_Ratchet, _Ratchet]] | None = None  # copied on the first keep
+        self._ratchets = dict(tree.ratchets)  # the draft's own: only ``keep`` writes to it
+        self._kept = False
         self._taken: tuple | None = None
         suite = tree.suite
         self._nk, self._nn = suite.aead_key_len, suite.aead_nonce_len
@@ -349,10 +354,10 @@ class SecretTreeDraft:
 
     def take(self, leaf: int, kind: RatchetType, generation: int) -> tuple[bytes, bytes]:
         """(key, nonce) of ``generation`` of a leaf's ratchet, not yet consumed (SecretTreeError)."""
-        base = self._base
-        pair = (base.ratchets if self._ratchets is None else self._ratchets).get(leaf)
+        pair = self._ratchets.get(leaf)
         nodes = self._nodes
         if pair is None:
+            base = self._base
             base._check_leaf(leaf)
             pair, nodes = _derive_leaf(base.suite, base.n_leaves, nodes, leaf)
         ratchet = pair[kind]
@@ -361,15 +366,17 @@ class SecretTreeDraft:
             # labels and the hash looked up once per draft.
             key_info, nonce_info, secret_info = self._infos
             context = generation.to_bytes(4, "big") + b"\x01"
-            secret, hash_name = ratchet.secret, self._hash_name
-            key = hmac.digest(secret, key_info + context, hash_name)[: self._nk]
-            nonce = hmac.digest(secret, nonce_info + context, hash_name)[: self._nn]
-            ratchet = _Ratchet(generation + 1, hmac.digest(secret, secret_info + context, hash_name), ratchet.skipped)
+            secret, hash_name, digest = ratchet.secret, self._hash_name, hmac.digest
+            key = digest(secret, key_info + context, hash_name)[: self._nk]
+            nonce = digest(secret, nonce_info + context, hash_name)[: self._nn]
+            ratchet = _new_tuple(_Ratchet, (generation + 1, digest(secret, secret_info + context, hash_name), ratchet.skipped))
         else:
             if generation < 0:
                 raise SecretTreeError(f"negative generation {generation}")
+            base = self._base
             key, nonce, ratchet = _take(base.suite, ratchet, generation, base.max_forward, base.max_skipped)
-        self._taken = (leaf, (ratchet, pair[1]) if kind == RatchetType.HANDSHAKE else (pair[0], ratchet), nodes)
+        # ``kind`` is the ratchet's index in the pair (handshake 0, application 1).
+        self._taken = (leaf, (pair[0], ratchet) if kind else (ratchet, pair[1]), nodes)
         return key, nonce
 
     def keep(self) -> None:
@@ -378,15 +385,14 @@ class SecretTreeDraft:
         if taken is None:
             raise LibraryError("no key taken to keep")
         self._taken = None
-        if self._ratchets is None:
-            self._ratchets = dict(self._base.ratchets)
-        leaf, pair, self._nodes = taken
-        self._ratchets[leaf] = pair
+        self._kept = True
+        self._ratchets[taken[0]] = taken[1]
+        self._nodes = taken[2]
 
     def tree(self) -> SecretTree:
         """The tree without every kept key."""
         base = self._base
-        if self._ratchets is None:
+        if not self._kept:
             return base
         return SecretTree(
             base.suite, base.n_leaves, self._nodes, dict(self._ratchets), base.max_forward, base.max_skipped

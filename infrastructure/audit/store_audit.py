@@ -103,17 +103,12 @@ def _check_key(app: GroupStoreApplication, path: Path) -> None:
 
 
 class _Reader:
-    """Decodes records, turning unreadable ones into the StoredDataError that says why."""
+    """Decodes records (``decode``: an unreadable one raises the StoredDataError that says why) and
+    reads a group's snapshots."""
 
     def __init__(self, app: GroupStoreApplication) -> None:
         self.app = app
         self.decode = app.mapper.decode_record
-
-    def event(self, originator_id: UUID, version: int, topic: str, state: bytes) -> object:
-        try:
-            return self.decode(originator_id, version, topic, state)
-        except StoredDataError as exc:
-            return exc
 
     def snapshots(self, originator_id: UUID, findings: list[Finding]) -> list[GroupSnapshot]:
         store = self.app.snapshots
@@ -220,16 +215,23 @@ def audit_store(path: str | Path, key: Optional[bytes], *, progress: Optional[Pr
         total = app.recorder.max_notification_id() or 0
         reader = _Reader(app)
         installation = _Installation()
-        groups: dict[UUID, _Group] = {}
+        # Keyed by the ids' integers: UUID's own hash and equality are Python calls, two per record.
+        groups: dict[int, _Group] = {}
+        installation_key = INSTALLATION_AGGREGATE_ID.int
+        decode = reader.decode
         done = 0
         for _, originator_id, version, topic, state in _records(app, total):
-            event = reader.event(originator_id, version, topic, state)
-            if originator_id == INSTALLATION_AGGREGATE_ID:
+            try:
+                event: object = decode(originator_id, version, topic, state)
+            except StoredDataError as exc:  # an unreadable record is a finding of its aggregate's audit
+                event = exc
+            key = originator_id.int
+            if key == installation_key:
                 installation.feed(version, event)
             else:
-                group = groups.get(originator_id)
+                group = groups.get(key)
                 if group is None:
-                    group = groups[originator_id] = _Group(originator_id, reader)
+                    group = groups[key] = _Group(originator_id, reader)
                 group.feed(version, event)
             done += 1
             if progress is not None and done % 64 == 0:

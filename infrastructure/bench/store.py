@@ -15,11 +15,17 @@ Rows:
   which holds the epoch's whole group context: kilobytes in a large group), two ChaCha20-Poly1305
   seals (content, sender data), five HMAC-SHA256 (the ratchet step's key, nonce and next secret; the
   sender-data key and nonce) and one SHA-256 of the rebuilt message; per stored record one
-  AES-256-GCM open. Each is priced with raw ``cryptography`` / ``hmac`` calls in this run at the
-  sizes found in the store, in CPU time, as the audit is (the first derivation of a sender's ratchet
-  is left out, so the floor is a lower bound). The audit runs three times, each run followed by
-  pricing the primitives (mean CPU time per call over all samples, so that both sides take in the
-  machine's load alike); the row shows the run with the median ratio;
+  AES-256-GCM open. The join is replayed too (``join_group`` on the recorded welcome): per join one
+  HPKE open of our GroupSecrets (one X25519 exchange, six HMAC-SHA256, one ChaCha20-Poly1305 open),
+  one ChaCha20-Poly1305 open of the GroupInfo, the GroupInfo's Ed25519 verify (its TBS holds the
+  whole ratchet tree) and one Ed25519 verify per leaf of the tree (LeafNodeTBS), at the sizes of
+  the store's welcome. Each is priced with raw ``cryptography`` / ``hmac`` calls in this run at the
+  sizes found in the store, in CPU time, as the audit is (left out, so the floor is a lower bound:
+  the first derivation of a sender's ratchet; the join's tree and parent hashes, key schedule and
+  path-key derivations; loading keys the audit caches).
+  The audit runs three times, each run followed by pricing the primitives (mean CPU time per call
+  over all samples, so that both sides take in the machine's load alike); the row shows the run
+  with the median ratio;
 * stored bytes per received 100-byte application message (its encrypted, compressed event record,
   and the SQLite file's growth) beside the size of its MLS ciphertext; the same for the sender
   (every record one sent message adds: intent queued, published, confirmed).
@@ -43,12 +49,20 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import attrs
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from mlsgroup.domain import MessageKind
 from mlsgroup.domain.group_aggregate import group_uuid
-from mlsgroup.domain.group_events import ApplicationReceived, EnvelopeProcessed, MessageReceived
+from mlsgroup.domain.group_events import ApplicationReceived, EnvelopeProcessed, GroupJoined, MessageReceived
+from mlsgroup.domain.mls.cipher_suite import MLS_PREFIX
+from mlsgroup.domain.mls.codec import encode_opaque
+from mlsgroup.domain.mls.enums import ExtensionType
+from mlsgroup.domain.mls.extensions import find_extension
+from mlsgroup.domain.mls.group import KeyPackageBundle
+from mlsgroup.domain.mls.group.join import decode_welcome, open_welcome
+from mlsgroup.domain.mls.ratchet_tree import RatchetTree
+from mlsgroup.domain.welcomes import WelcomeEnvelope
 
 from ..audit import audit_store
 from ..client import Client
@@ -167,11 +181,45 @@ def _load_figures(path: Path, key: bytes, group_id: bytes, samples: int) -> tupl
     return snapshot_ms, full_ms, events
 
 
-def _sizes(history: _History) -> tuple[list[int], list[int], int]:
-    """(stored record sizes, MLS ciphertext sizes, application data bytes) of the received messages."""
+@attrs.frozen
+class _Join:
+    """The sizes of what an audit's replay of one ``GroupJoined`` decrypts and verifies (``join_group``)."""
+
+    group_secrets: int  # our encrypted GroupSecrets (the HPKE ciphertext)
+    group_info: int  # the encrypted GroupInfo
+    group_info_tbs: int  # the GroupInfo's SignContent (label and GroupInfoTBS)
+    leaf_tbs: tuple[int, ...]  # each leaf's SignContent (label and LeafNodeTBS)
+
+
+def _sign_content_size(label: bytes, content: bytes) -> int:
+    return len(encode_opaque(MLS_PREFIX + label)) + len(encode_opaque(content))
+
+
+def _join_of(event: GroupJoined) -> _Join:
+    """Open the recorded welcome as the replay does, to measure what the join's cryptography works on."""
+    bundle = KeyPackageBundle.decode(event.key_package_bundle)
+    welcome = decode_welcome(WelcomeEnvelope.decode(event.welcome).welcome)
+    group_info = open_welcome(welcome, bundle.ref, bundle.init_private, bundle.suite_id).group_info
+    ours = next(e for e in welcome.secrets if e.new_member == bundle.ref)
+    extension = find_extension(group_info.extensions, ExtensionType.RATCHET_TREE)
+    if extension is None:
+        raise RuntimeError("the welcome carries no ratchet tree: the bench expects the one XMTP sends")
+    tree = RatchetTree.decode(bundle.suite_id, extension.extension_data)
+    group_id = group_info.group_context.group_id
+    return _Join(
+        group_secrets=len(ours.encrypted_group_secrets.ciphertext),
+        group_info=len(welcome.encrypted_group_info),
+        group_info_tbs=_sign_content_size(b"GroupInfoTBS", group_info.tbs()),
+        leaf_tbs=tuple(_sign_content_size(b"LeafNodeTBS", leaf.tbs(group_id, index)) for index, leaf in tree.leaves()),
+    )
+
+
+def _sizes(history: _History) -> tuple[list[int], list[int], int, list[_Join]]:
+    """(stored record sizes, MLS ciphertext sizes, application data bytes) of the received messages,
+    and the joins of the group."""
     store = GroupStore.open(StoreSettings.sqlite(history.path, encryption_key=history.key))
     try:
-        records, ciphertexts, data = [], [], 0
+        records, ciphertexts, data, joins = [], [], 0, []
         for stored in store.app.recorder.select_events(group_uuid(history.group_id)):
             event = store.app.mapper.to_domain_event(stored)
             if isinstance(event, EnvelopeProcessed) and isinstance(event.outcome, (ApplicationReceived, MessageReceived)):
@@ -179,7 +227,9 @@ def _sizes(history: _History) -> tuple[list[int], list[int], int]:
                 ciphertexts.append(history.payload_sizes[event.cursor])
                 if isinstance(event.outcome, MessageReceived):
                     data = max(data, len(event.outcome.opened.data))
-        return records, ciphertexts, data
+            elif isinstance(event, GroupJoined):
+                joins.append(_join_of(event))
+        return records, ciphertexts, data, joins
     finally:
         store.close()
 
@@ -200,14 +250,48 @@ def _cpu_means(funcs: dict[str, Callable[[], object]], *, samples: int, inner: i
     return {name: statistics.mean(values) for name, values in times.items()}
 
 
+def _verifier(size: int) -> Callable[[], None]:
+    """One raw Ed25519 verify of a ``size``-byte message."""
+    signer = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    public, message = signer.public_key(), os.urandom(size)
+    signature = signer.sign(message)
+    return lambda: public.verify(signature, message)
+
+
+def _opener(size: int) -> Callable[[], bytes]:
+    """One raw ChaCha20-Poly1305 open of a ``size``-byte ciphertext, building its AEAD object."""
+    key, nonce = os.urandom(32), os.urandom(12)
+    sealed = ChaCha20Poly1305(key).encrypt(nonce, os.urandom(max(size - 16, 0)), b"")
+    return lambda: ChaCha20Poly1305(key).decrypt(nonce, sealed, b"")
+
+
+def _hpke_opener(size: int) -> Callable[[], bytes]:
+    """One HPKE open (RFC 9180 base mode, DHKEM(X25519, HKDF-SHA256), ChaCha20-Poly1305) as the join's
+    replay does it, in raw calls: the sender's ephemeral key loaded, one X25519 exchange with our
+    init key, six HMAC-SHA256 (eae_prk, shared_secret, info_hash, secret, key, base_nonce) and the
+    AEAD open of a ``size``-byte ciphertext. Our key is loaded once outside, as the KEM caches it;
+    each HMAC is priced over 64 bytes, although info_hash covers the whole encrypted GroupInfo the
+    first time (the HPKE suite caches it per info, so the audit's later runs in one process skip it)."""
+    private = x25519.X25519PrivateKey.generate()
+    enc = x25519.X25519PrivateKey.generate().public_key().public_bytes_raw()
+    kem_context = enc + private.public_key().public_bytes_raw()
+    opener = _opener(size)
+
+    def open_() -> bytes:
+        secret = private.exchange(x25519.X25519PublicKey.from_public_bytes(enc))
+        for _ in range(6):
+            secret = hmac.digest(secret, kem_context, "sha256")
+        return opener()
+
+    return open_
+
+
 def _primitive_costs(sizes: dict[str, int], samples: int) -> dict[str, float]:
     """Mean CPU ms of one raw Ed25519 verify, ChaCha20-Poly1305 seal (content, sender data),
     AES-256-GCM open, HMAC-SHA256 and SHA-256, at the sizes given (``tbs``, ``content``, ``record``,
-    ``message``). Each seal builds its AEAD object, as a per-message key requires."""
-    signer = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-    public = signer.public_key()
-    tbs = os.urandom(sizes["tbs"])
-    signature = signer.sign(tbs)
+    ``message``), and, when ``sizes`` has the join's (``leaf_tbs``, ``group_info_tbs``,
+    ``group_info``, ``group_secrets``), of its Ed25519 verifies, GroupInfo open and HPKE open. Each
+    seal and open builds its AEAD object, as a per-message (per-welcome) key requires."""
     chacha_key = os.urandom(32)
     nonce = os.urandom(12)
     sender_data = os.urandom(_SENDER_DATA)
@@ -216,18 +300,20 @@ def _primitive_costs(sizes: dict[str, int], samples: int) -> dict[str, float]:
     record = aes.encrypt(nonce, os.urandom(max(sizes["record"] - 29, 1)), b"record identity" * 4)
     mac_key, mac_input = os.urandom(32), os.urandom(48)
     message = os.urandom(sizes["message"])
-    return _cpu_means(
-        {
-            "verify": lambda: public.verify(signature, tbs),
-            "seal_sender_data": lambda: ChaCha20Poly1305(chacha_key).encrypt(nonce, sender_data, b"aad" * 10),
-            "seal_content": lambda: ChaCha20Poly1305(chacha_key).encrypt(nonce, content, b"aad" * 10),
-            "open_record": lambda: aes.decrypt(nonce, record, b"record identity" * 4),
-            "hmac": lambda: hmac.digest(mac_key, mac_input, "sha256"),
-            "sha256": lambda: hashlib.sha256(message).digest(),
-        },
-        samples=samples,
-        inner=200,
-    )
+    funcs: dict[str, Callable[[], object]] = {
+        "verify": _verifier(sizes["tbs"]),
+        "seal_sender_data": lambda: ChaCha20Poly1305(chacha_key).encrypt(nonce, sender_data, b"aad" * 10),
+        "seal_content": lambda: ChaCha20Poly1305(chacha_key).encrypt(nonce, content, b"aad" * 10),
+        "open_record": lambda: aes.decrypt(nonce, record, b"record identity" * 4),
+        "hmac": lambda: hmac.digest(mac_key, mac_input, "sha256"),
+        "sha256": lambda: hashlib.sha256(message).digest(),
+    }
+    if "leaf_tbs" in sizes:
+        funcs["verify_leaf"] = _verifier(sizes["leaf_tbs"])
+        funcs["verify_group_info"] = _verifier(sizes["group_info_tbs"])
+        funcs["open_group_info"] = _opener(sizes["group_info"])
+        funcs["open_group_secrets"] = _hpke_opener(sizes["group_secrets"])
+    return _cpu_means(funcs, samples=samples, inner=200)
 
 
 def _context_size(path: Path, key: bytes, group_id: bytes) -> int:
@@ -274,7 +360,7 @@ def store_figures(
         path, key, group_id = history.path, history.key, history.group_id
         snapshot_ms, full_ms, group_events = _load_figures(path, key, group_id, samples)
         views_events, views_s, views_cpu_s = _views_rebuild(path, key)
-        records, ciphertexts, data_size = _sizes(history)
+        records, ciphertexts, data_size, joins = _sizes(history)
         context_size = _context_size(path, key, group_id)
         sizes = {
             "record": int(statistics.mean(records)),
@@ -285,6 +371,12 @@ def store_figures(
             "tbs": 4 + 17 + 8 + 5 + 1 + 1 + 2 + data_size + context_size + 30,
             "message": int(statistics.mean(ciphertexts)),
         }
+        if joins:
+            leaves = [size for join in joins for size in join.leaf_tbs]
+            sizes["leaf_tbs"] = int(statistics.mean(leaves))
+            sizes["group_info_tbs"] = int(statistics.mean(j.group_info_tbs for j in joins))
+            sizes["group_info"] = int(statistics.mean(j.group_info for j in joins))
+            sizes["group_secrets"] = int(statistics.mean(j.group_secrets for j in joins))
         # The audit and its floor alternate, each audit followed by pricing the primitives, so that
         # both see the same load; the ratio is the median of the runs' ratios.
         runs = []
@@ -302,11 +394,20 @@ def store_figures(
         "HMAC-SHA256": 5 * rebuilt,
         "SHA-256 of rebuilt messages": rebuilt,
         "AES-256-GCM record opens": audit.events + snapshot_records,
+        "join: LeafNode signature verifications": sum(len(j.leaf_tbs) for j in joins),
+        "join: GroupInfo signature verifications": len(joins),
+        "join: GroupInfo ChaCha20-Poly1305 opens": len(joins),
+        "join: HPKE opens of GroupSecrets": len(joins),
     }
 
     def floor_s(costs: dict[str, float]) -> float:
         per_message = costs["verify"] + costs["seal_sender_data"] + costs["seal_content"] + 5 * costs["hmac"] + costs["sha256"]
-        return (rebuilt * per_message + work["AES-256-GCM record opens"] * costs["open_record"]) / 1e3
+        total = rebuilt * per_message + work["AES-256-GCM record opens"] * costs["open_record"]
+        if joins:
+            total += work["join: LeafNode signature verifications"] * costs["verify_leaf"] + len(joins) * (
+                costs["verify_group_info"] + costs["open_group_info"] + costs["open_group_secrets"]
+            )
+        return total / 1e3
 
     ratios = [cpu / floor_s(costs) for _, cpu, _, costs in runs]
     middle = sorted(range(len(runs)), key=lambda i: ratios[i])[len(runs) // 2]

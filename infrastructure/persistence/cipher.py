@@ -29,6 +29,8 @@ KEY_SIZE = 32
 NONCE_SIZE = 12
 TAG_SIZE = 16
 _FORMAT = b"\x01"
+_FORMAT_BYTE = _FORMAT[0]
+_BODY = len(_FORMAT) + NONCE_SIZE
 _OVERHEAD = len(_FORMAT) + NONCE_SIZE + TAG_SIZE
 
 
@@ -81,11 +83,10 @@ class AesGcmCipher(Cipher):
     def decrypt(self, ciphertext: bytes, associated_data: bytes = b"") -> bytes:
         if len(ciphertext) < _OVERHEAD:
             raise StoreDecryptionError("stored record is too short to be an encrypted record")
-        if ciphertext[:1] != _FORMAT:
+        if ciphertext[0] != _FORMAT_BYTE:
             raise StoreDecryptionError(f"unknown encrypted record format 0x{ciphertext[0]:02x}")
-        nonce = ciphertext[1 : 1 + NONCE_SIZE]
         try:
-            return self._aead.decrypt(nonce, ciphertext[1 + NONCE_SIZE :], _FORMAT + associated_data)
+            return self._aead.decrypt(ciphertext[1:_BODY], ciphertext[_BODY:], _FORMAT + associated_data)
         except InvalidTag:
             raise StoreDecryptionError(
                 "stored record failed authentication: wrong encryption key or tampered record"

@@ -15,6 +15,12 @@ New records are written at level -1, the fastest mode: it leaves literals withou
 so decompressing a small record costs a fifth of a level-3 frame (rebuilding projections decodes
 every record), for about 1% more bytes on real group stores (records are mostly keys, seeds and
 ciphertexts, which do not compress). Frames of any level read the same way.
+
+A frame's declared content size is checked before decompressing (a corrupt header must not make
+zstd allocate gigabytes). Parsing the header costs as much as a small record's decompression, so a
+vocabulary frame whose header descriptor alone shows a single segment of at most 65,791 bytes (every
+record this writes below that size) is decompressed straight away; any other frame has its header
+parsed first.
 """
 
 from __future__ import annotations
@@ -40,6 +46,20 @@ _RAW_MARKER = bytes((_RAW,))
 _ZSTD_V1_MARKER = bytes((_ZSTD_V1,))
 _MAGICLESS = zstandard.FORMAT_ZSTD1_MAGICLESS
 _VOCABULARY = 1
+
+
+def _declares_small_size(descriptor: int) -> bool:
+    """Whether a zstd frame header descriptor (RFC 8878 3.1.1.1.1) declares a single-segment frame of a
+    content size held in 1 or 2 bytes (at most 65,791 bytes, which is then also its window size).
+
+    Its top two bits choose the size field: 0 means one byte (with the single-segment bit, 0x20),
+    1 means two bytes. Frames with a window descriptor, a 4- or 8-byte size or the reserved bit
+    (0x08) set are left to the checked path.
+    """
+    return not descriptor & 0x08 and bool(descriptor & 0x20) and descriptor >> 6 <= 1
+
+
+_SMALL_SIZE_DESCRIPTOR = tuple(_declares_small_size(descriptor) for descriptor in range(256))
 
 
 @functools.cache
@@ -85,6 +105,19 @@ class ZstdCompressor(Compressor):
         return _RAW_MARKER + data
 
     def decompress(self, data: bytes) -> bytes:
+        if len(data) > 1 and data[0] == _ZSTD_V1 and _SMALL_SIZE_DESCRIPTOR[data[1]]:
+            try:
+                decompressor = self._local.decompressor
+            except AttributeError:
+                decompressor = self._contexts()[1]
+            try:
+                return decompressor.decompress(data[1:])
+            except zstandard.ZstdError as exc:
+                raise DecompressionError(f"corrupt zstd frame: {exc}") from None
+        return self._decompress_checked(data)
+
+    def _decompress_checked(self, data: bytes) -> bytes:
+        """Any record, its frame's declared content size checked before decompressing."""
         if not data:
             raise DecompressionError("empty record")
         marker = data[0]

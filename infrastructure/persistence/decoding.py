@@ -10,15 +10,19 @@ where it is called, so no foreign IndexError can be mistaken for truncation.
 
 Keys the reader expects (an attrs record's fields, or an event state's ``StateFields``) are
 matched as stored bytes instead of being decoded; a value written with other keys or in another
-order (an older class version) is read key by key instead.
+order (an older class version) is read key by key instead. :func:`state_reader` goes one step
+further for an event topic's state: the per-field loop is written out once as a function for that
+plan (keys and their sizes as constants, each field's usual type read first), which reads what
+:func:`read_value` reads and rejects what it rejects.
 """
 
 from __future__ import annotations
 
 import enum
 import reprlib
+import textwrap
 from functools import cache
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 from uuid import UUID
 
 from mlsgroup.domain.eventing import adapter_for, init_fields, registered_class
@@ -53,7 +57,7 @@ from .binary_format import (
 )
 from .errors import TranscodingError
 
-__all__ = ["read_value", "rebuild"]
+__all__ = ["read_value", "rebuild", "state_reader"]
 
 _Reader = Callable[[bytes, int, int], tuple[Any, int]]
 
@@ -304,12 +308,13 @@ def _read_uuid(data: bytes, pos: int, _depth: int) -> tuple[UUID, int]:
     return UUID(bytes=data[pos:stop]), stop
 
 
-# Topic bytes as stored -> (topic, class, kind). Only registered topics are cached, and the registry
-# never forgets a topic, so an entry never goes stale and the cache is bounded by the registry.
-_TOPICS: dict[bytes, tuple[str, type, int | None]] = {}
+# Topic bytes as stored -> (topic, class, kind, class_version). Only registered topics are cached, and
+# the registry never forgets a topic, so an entry never goes stale and the cache is bounded by the registry.
+_TopicEntry = tuple[str, type, int | None, int]
+_TOPICS: dict[bytes, _TopicEntry] = {}
 
 
-def _topic_entry(data: bytes, pos: int) -> tuple[tuple[str, type, int | None], int]:
+def _topic_entry(data: bytes, pos: int) -> tuple[_TopicEntry, int]:
     size, start = _length(data, pos)
     stop = start + size
     raw = data[start:stop]
@@ -326,13 +331,13 @@ def _topic_entry(data: bytes, pos: int) -> tuple[tuple[str, type, int | None], i
             kind = _ENUM_KIND
         elif hasattr(cls, "__attrs_attrs__"):
             kind = _RECORD_KIND
-        entry = (topic, cls, kind)
+        entry = (topic, cls, kind, cls.__dict__.get("class_version", 1))
         _TOPICS[raw] = entry
     return entry, stop
 
 
 def _read_enum(data: bytes, pos: int, depth: int) -> tuple[enum.Enum, int]:
-    (topic, cls, kind), pos = _topic_entry(data, pos)
+    (topic, cls, kind, _), pos = _topic_entry(data, pos)
     if kind != _ENUM_KIND:
         raise _fail(f"topic {topic!r} is not an enum", pos)
     if depth >= MAX_DEPTH:
@@ -357,19 +362,36 @@ def _field_plan(cls: type) -> tuple[tuple[str, bytes, int], ...]:
 
 
 def _read_record(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
-    (topic, cls, kind), pos = _topic_entry(data, pos)
+    # A short topic already seen, a one-byte class_version and a one-byte count are read inline.
+    end = len(data)
+    size = data[pos]
+    entry = _TOPICS.get(data[pos + 1 : pos + 1 + size]) if size < 0x80 else None
+    if entry is None or pos + 1 + size > end:
+        entry, pos = _topic_entry(data, pos)
+    else:
+        pos += 1 + size
+    topic, cls, kind, current = entry
     if kind != _RECORD_KIND:
         raise _fail(f"topic {topic!r} is not an attrs record", pos)
-    stored_version, pos = _varint(data, pos)
+    stored_version = data[pos]
+    if stored_version < 0x80:
+        pos += 1
+    else:
+        stored_version, pos = _long_varint(data, pos)
     body = pos
-    count, pos = _length(data, pos)
+    count = data[pos]
+    if count < 0x80:
+        pos += 1
+        if pos + count > end:
+            raise _fail(f"length {count} runs past the end", pos)
+    else:
+        count, pos = _length(data, pos)
     depth += 1
     if count and depth > MAX_DEPTH:
         raise _fail(f"nesting deeper than {MAX_DEPTH}", pos)
     fields = _field_plan(cls)
     state: dict[str, Any] | None = {}
     if count == len(fields):
-        end = len(data)
         for key, encoded, size in fields:
             if not data.startswith(encoded, pos):
                 state = None  # written by another class_version (or by hand): read it key by key
@@ -394,7 +416,12 @@ def _read_record(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
         state = None
     if state is None:
         state, pos = _record_state(data, body, depth)
-    return rebuild(cls, topic, stored_version, state, TranscodingError), pos
+    if stored_version != current:
+        return rebuild(cls, topic, stored_version, state, TranscodingError), pos
+    try:
+        return cls(**state), pos
+    except Exception as exc:  # as in rebuild(): the class's validators judge, their text stays out
+        raise TranscodingError(f"{topic} rejected its stored state ({type(exc).__name__})") from exc
 
 
 def _record_state(data: bytes, pos: int, depth: int) -> tuple[dict[str, Any], int]:
@@ -413,7 +440,7 @@ def _record_state(data: bytes, pos: int, depth: int) -> tuple[dict[str, Any], in
 
 
 def _read_adapted(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
-    (topic, cls, kind), pos = _topic_entry(data, pos)
+    (topic, cls, kind, _), pos = _topic_entry(data, pos)
     if kind != _ADAPTED_KIND:
         raise _fail(f"topic {topic!r} has no adapter", pos)
     if depth >= MAX_DEPTH:
@@ -475,6 +502,123 @@ def rebuild(
     except Exception as exc:  # the class's own validators decide what is acceptable
         # The message leaves out the validator's text: it may quote stored (secret) values.
         raise fail(f"{topic} rejected its stored state ({type(exc).__name__})") from exc
+
+
+# A state reader compiled for one plan: the per-field loop of _read_planned unrolled, each key's size a
+# constant, and a field that usually holds bytes, a str or an int read on a path for that type first
+# (any other value of that field takes the general path, so a hint is never wrong, only slower).
+
+# The key, then a small int read in place: how the ANY and INT fields start.
+_FIELD_HEAD = """\
+    if data[pos:pos + {size}] != K{i}:
+        return None
+    pos += {size}
+    tag = data[pos]
+    if tag >= 0x80:
+        v{i} = tag & 0x7F
+        pos += 1
+"""
+
+_FIELD_ANY = _FIELD_HEAD + """\
+    elif (tag == {BYTES} or tag == {STR}) and data[pos + 1] < 0x80:
+        start = pos + 2
+        pos = start + data[pos + 1]
+        if pos > end:
+            raise _fail("length runs past the end", start)
+        v{i} = data[start:pos] if tag == {BYTES} else data[start:pos].decode()
+    elif tag == {UINT} and data[pos + 1] >= 0x80:
+        v{i}, pos = _long_varint(data, pos + 1)
+    elif tag == {RECORD}:
+        v{i}, pos = _read_record(data, pos + 1, 1)
+    else:
+        v{i}, pos = _read(data, pos, 1)
+"""
+
+_FIELD_SIZED = """\
+    if data[pos:pos + {size1}] == KT{i}:
+        n = data[pos + {size1}]
+        if n < 0x80:
+            start = pos + {size2}
+            pos = start + n
+            if pos > end:
+                raise _fail("length runs past the end", start)
+            v{i} = data[start:pos]{convert}
+        else:
+            v{i}, pos = _read(data, pos + {size}, 1)
+    elif data[pos:pos + {size}] == K{i}:
+        v{i}, pos = _read(data, pos + {size}, 1)
+    else:
+        return None
+"""
+
+# A nine-byte varint (a nanosecond timestamp) is read as in _long_varint, without the call.
+_FIELD_INT = _FIELD_HEAD + """\
+    elif (
+        tag == {UINT} and pos + 10 <= end and 0 < data[pos + 9] < 0x80
+        and (x := _u64le(data, pos + 1)[0]) & 0x8080808080808080 == 0x8080808080808080
+    ):
+        x &= 0x7F7F7F7F7F7F7F7F
+        x = (x & 0x007F007F007F007F) | ((x & 0x7F007F007F007F00) >> 1)
+        x = (x & 0x00003FFF00003FFF) | ((x & 0x3FFF00003FFF0000) >> 2)
+        v{i} = (x & 0x000000000FFFFFFF) | ((x & 0x0FFFFFFF00000000) >> 4) | data[pos + 9] << 56
+        pos += 10
+    elif tag == {UINT} and data[pos + 1] >= 0x80:
+        v{i}, pos = _long_varint(data, pos + 1)
+    else:
+        v{i}, pos = _read(data, pos, 1)
+"""
+
+
+def state_reader(fields: StateFields, kinds: Sequence[type | None] = ()) -> Callable[[bytes], Any]:
+    """``read_value(data, fields)`` as one function written out for ``fields``: what a mapper calls per record.
+
+    ``kinds`` gives the type each field usually holds (bytes, str or int; None for any), read first.
+    A value that is not a dict of exactly these keys, in order, is read by :func:`read_value`.
+    """
+    count = len(fields)
+    if not count or count >= 0x80:
+        return lambda data: read_value(data, fields)
+    kinds = tuple(kinds) + (None,) * (count - len(kinds))
+    body = [
+        "end = len(data)",
+        f"if data[0] != {TAG_DICT} or data[1] != {count}:",
+        "    return _general(data)",
+        f"if {2 + count} > end:",
+        f"    raise _fail('length {count} runs past the end', 2)",
+        "pos = 2",
+    ]
+    names: dict[str, Any] = {
+        "_fail": _fail, "_read": _read, "_read_record": _read_record, "_long_varint": _long_varint,
+        "_u64le": U64LE.unpack_from, "_general": read_value, "TranscodingError": TranscodingError,
+    }
+    tags = {"BYTES": TAG_BYTES, "STR": TAG_STR, "UINT": TAG_UINT, "RECORD": TAG_RECORD}
+    for i, ((_, encoded, size), kind) in enumerate(zip(fields, kinds)):
+        names[f"K{i}"] = encoded
+        if kind is bytes or kind is str:
+            names[f"KT{i}"] = encoded + bytes((TAG_BYTES if kind is bytes else TAG_STR,))
+            convert = "" if kind is bytes else ".decode()"
+            field = _FIELD_SIZED.format(i=i, size=size, size1=size + 1, size2=size + 2, convert=convert)
+        elif kind is int:
+            field = _FIELD_INT.format(i=i, size=size, **tags)
+        else:
+            field = _FIELD_ANY.format(i=i, size=size, **tags)
+        body += textwrap.dedent(field).replace("return None", "return _general(data)").splitlines()
+    items = ", ".join(f"{key!r}: v{i}" for i, (key, _, _) in enumerate(fields))
+    lines = [
+        "def read(data):",
+        "    try:",
+        *("        " + line for line in body),
+        "    except IndexError:",
+        "        raise TranscodingError('truncated value') from None",
+        "    except UnicodeDecodeError:",
+        "        raise TranscodingError('invalid UTF-8') from None",
+        "    if pos != end:",
+        "        raise _fail(f'{end - pos} trailing bytes', pos)",
+        f"    return {{{items}}}",
+    ]
+    # The source holds only the plan's own keys (as repr literals) and integer constants.
+    exec(compile("\n".join(lines), f"<state reader of {count} fields>", "exec"), names)  # noqa: S102
+    return names["read"]  # type: ignore[no-any-return]
 
 
 def read_value(data: bytes, fields: StateFields = ()) -> Any:

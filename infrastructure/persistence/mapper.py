@@ -10,7 +10,8 @@ errors of ``errors``: unknown topic, decryption, decompression, transcoding, rec
 
 With the :class:`BinaryTranscoder`, each event topic's keys are encoded once: written without
 building the dict, and matched as stored bytes when read (a record of another layout, such as an
-older class version, takes the transcoder's general path). :meth:`EventMapper.decode_record`
+older class version, takes the transcoder's general path); each topic's reader is compiled once
+(``decoding.state_reader``), with its fields' declared types as hints. :meth:`EventMapper.decode_record`
 reads a record from its columns, so a reader need not build a ``StoredEvent`` per record.
 """
 
@@ -21,11 +22,13 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
+import attrs
 from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
 
 from mlsgroup.domain.eventing import DomainEvent, class_version_of, init_fields, registered_class, topic_of
 
 from .cipher import AesGcmCipher
+from .decoding import state_reader
 from .errors import EventReconstructionError, TranscodingError, UnknownTopicError, UnregisteredTypeError
 from .transcoding import BinaryTranscoder, rebuild
 
@@ -56,7 +59,7 @@ def _state_plan(cls: type) -> tuple[tuple[str, str], ...]:
 class _EventPlan:
     """How records of one event topic are written and read, worked out once per topic."""
 
-    __slots__ = ("cls", "topic", "topic_bytes", "version", "names", "fields")
+    __slots__ = ("cls", "topic", "topic_bytes", "version", "names", "fields", "read")
 
     def __init__(self, cls: type, topic: str) -> None:
         self.cls = cls
@@ -66,9 +69,21 @@ class _EventPlan:
         self.names = tuple(name for name, _ in _state_plan(cls))
         # The keys a record's state holds, in the order written: class_version last, when above 1.
         keys = [alias for _, alias in _state_plan(cls)]
+        kinds = _usual_kinds(cls, self.names)
         if self.version > 1:
             keys.append("class_version")
+            kinds.append(int)
         self.fields = BinaryTranscoder.state_fields(keys)
+        self.read = state_reader(self.fields, kinds)
+
+
+_KINDS: dict[object, type] = {bytes: bytes, str: str, int: int, "bytes": bytes, "str": str, "int": int}
+
+
+def _usual_kinds(cls: type, names: tuple[str, ...]) -> list[type | None]:
+    """The type each named field is declared with, when it is bytes, str or int (a hint for reading)."""
+    declared = {field.name: field.type for field in attrs.fields(cls)}
+    return [_KINDS.get(kind) if isinstance(kind, (str, type)) else None for kind in map(declared.get, names)]
 
 
 # Only registered event topics are cached, and the registry never forgets one: bounded, never stale.
@@ -98,9 +113,11 @@ class EventMapper(Mapper[UUID]):
         self._binds_identity = isinstance(cipher, AesGcmCipher)
         binary = isinstance(transcoder, BinaryTranscoder)
         self._decode_state = transcoder.decode_state if binary else None  # type: ignore[attr-defined]
+        # The plans' compiled readers do what BinaryTranscoder.decode_state does (unless a subclass changed it).
+        self._reads_planned = binary and type(transcoder).decode_state is BinaryTranscoder.decode_state
         self._encode_state = transcoder.encode_state if binary else None  # type: ignore[attr-defined]
         # The associated data of a record starts with its aggregate's id: worked out once per aggregate.
-        self._identity_prefixes: dict[UUID, bytes] = {}
+        self._identity_prefixes: dict[int, bytes] = {}
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         cls = type(domain_event)
@@ -153,19 +170,22 @@ class EventMapper(Mapper[UUID]):
                 raise EventReconstructionError(f"originator_id {originator_id!r} is not a UUID") from None
         if self.cipher is not None:
             if self._binds_identity:
+                # Keyed by the id's int: hashing and comparing a UUID run Python code, an int's do not.
                 prefixes = self._identity_prefixes
-                prefix = prefixes.get(originator_id)
+                prefix = prefixes.get(originator_id.int)
                 if prefix is None:
                     if len(prefixes) >= _MAX_CACHED_PREFIXES:
                         prefixes.clear()
-                    prefix = prefixes[originator_id] = _UUID_IDENTITY_PREFIX + originator_id.bytes
+                    prefix = prefixes[originator_id.int] = _UUID_IDENTITY_PREFIX + originator_id.bytes
                 aad = prefix + _VERSION.pack(originator_version) + plan.topic_bytes
                 data = self.cipher.decrypt(data, aad)  # type: ignore[call-arg]
             else:
                 data = self.cipher.decrypt(data)
         if self.compressor is not None:
             data = self.compressor.decompress(data)
-        if self._decode_state is not None:
+        if self._reads_planned:
+            state = plan.read(data if type(data) is bytes else bytes(data))
+        elif self._decode_state is not None:
             state = self._decode_state(data, plan.fields)
         else:
             state = self.transcoder.decode(data)

@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import os
 import struct
-from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from cryptography.exceptions import InvalidTag
@@ -108,47 +107,95 @@ def _key_part(value: Any) -> bytes:
     return b"s" + len(data).to_bytes(4, "big") + data
 
 
-def _single_key_aad(key: tuple[Any, ...]) -> bytes:
-    return _key_part(key[0])
-
-
-def _tuple_getter(names: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """``row -> tuple of row[name] for names``, in one C call where possible."""
-    if len(names) > 1:
-        return itemgetter(*names)  # type: ignore[return-value]
-    if len(names) == 1:
-        name = names[0]
-        return lambda row: (row[name],)
-    return lambda row: ()
-
-
-def _sealed_writer(columns: Sequence[Column]) -> Callable[[dict[str, Any]], bytes]:
-    """``row -> the plaintext of its sealed cells`` written out for ``columns``: for each, ``0x00`` for
-    None, else ``0x01 || length (4) || value bytes`` (straight-line code: one call per stored row)."""
-    namespace: dict[str, Any] = {"head": _CELL_HEAD.pack, "pack_int": _I64.pack}
-    lines = ["def sealed(row):"]
-    parts = []
-    for number, column in enumerate(columns):
-        value = f"v{number}"
-        lines.append(f"    {value} = row[{column.name!r}]")
+def _sealed_lines(columns: Sequence[tuple[str, Column]]) -> tuple[list[str], list[str]]:
+    """Lines computing each sealed cell's plaintext from its variable (``0x00`` for None, else
+    ``0x01 || length (4) || value bytes``) as a head and a data part, and the names of the parts."""
+    lines, parts = [], []
+    for number, (value, column) in enumerate(columns):
+        head, data = f"h{number}", f"d{number}"
         if column.type is INT:
-            lines.append(f"    {value} = b'\\x00' if {value} is None else b'\\x01\\x00\\x00\\x00\\x08' + pack_int({value})")
+            lines += [f"if {value} is None:", f"    {head} = b'\\x00'", f"    {data} = b''", "else:",
+                      f"    {head} = b'\\x01\\x00\\x00\\x00\\x08'", f"    {data} = pack_int({value})"]
         else:
             if column.type is TEXT:
-                data = f"{value}.encode('utf-8')"
+                cell = f"{value}.encode('utf-8')"
             elif column.type is BOOL:
-                data = f"(b'\\x01' if {value} else b'\\x00')"
+                cell = f"(b'\\x01' if {value} else b'\\x00')"
             else:
-                data = value
-            lines.append(f"    if {value} is None:")
-            lines.append(f"        {value} = b'\\x00'")
-            lines.append("    else:")
-            lines.append(f"        d = {data}")
-            lines.append(f"        {value} = head(1, len(d)) + d")
-        parts.append(value)
-    lines.append(f"    return b''.join(({''.join(part + ', ' for part in parts)}))")
+                cell = value
+            lines += [f"if {value} is None:", f"    {head} = b'\\x00'", f"    {data} = b''", "else:",
+                      f"    {data} = {cell}", f"    {head} = cell_head(1, len({data}))"]
+        parts += [head, data]
+    return lines, parts
+
+
+def _key_part_expression(value: str, column: Column | None) -> str:
+    """``_key_part(value)`` with the common case of a bytes value (a BYTES or blind-indexed key
+    column: ``column`` None) written out; other types go through the function."""
+    if column is None or column.type is ColumnType.BYTES:
+        return f"(b''.join((b'y', pack_u32(len({value})), {value})) if type({value}) is bytes else key_part({value}))"
+    return f"key_part({value})"
+
+
+def _row_encoder(codec: TableCodec, blob: type | None, with_rowid: bool) -> Callable[..., list[tuple[Any, ...]]]:
+    """``encode(rows, rowids, nonces) -> stored tuples`` written out for ``codec``'s table (a rebuild
+    encodes one row per event: straight-line code costs a fraction of loops over the columns).
+
+    ``blob`` wraps every bytes cell (SQLite binds a ``bytearray`` several times faster than
+    ``bytes``, which it first offers to its adapters); with ``with_rowid`` each tuple starts with
+    the row's entry of ``rowids``.
+    """
+    table = codec.table
+    by_name = table.by_name
+    namespace: dict[str, Any] = {
+        "B": blob, "JOIN": b"".join if blob is None else blob().join, "cell_head": _CELL_HEAD.pack,
+        "pack_int": _I64.pack, "pack_u32": _U32.pack, "key_part": _key_part, "FORMAT": _FORMAT,
+        "PREFIX": codec._aad_prefix, "encrypt": codec._aead.encrypt if codec._aead else None,
+    }
+    variables = {name: f"v{number}" for number, name in enumerate(codec.column_names)}
+    body = [f"{variables[name]} = row[{name!r}]" for name in codec.column_names]
+
+    def stored(value: str, nullable: bool) -> str:
+        if blob is None:
+            return value
+        return f"B({value})" if not nullable else f"(None if {value} is None else B({value}))"
+
+    cells = []
+    for name in codec._clear_names:
+        column = by_name[name]
+        value = variables[name]
+        cells.append(stored(value, column.nullable) if column.type is ColumnType.BYTES else value)
+    blinds = {}
+    for number, name in enumerate(codec._indexed_names):
+        mac, to_bytes = codec._index_macs[name]
+        namespace[f"mac{number}"], namespace[f"raw{number}"] = mac, to_bytes
+        value, blind = variables[name], f"i{number}"
+        body += [f"if {value} is None:", f"    {blind} = None", "else:", f"    m = mac{number}.copy()",
+                 f"    m.update(raw{number}({value}))", f"    {blind} = m.digest()[:{_INDEX_SIZE}]"]
+        blinds[name] = blind
+    if codec.encrypted:
+        sealed_lines, parts = _sealed_lines([(variables[name], by_name[name]) for name in codec._sealed_names])
+        body += sealed_lines
+        aad = "".join(
+            (_key_part_expression(blinds[name], None) if name in blinds
+             else _key_part_expression(variables[name], by_name[name])) + ", "
+            for name in table.key
+        )
+        # The box is joined straight into the type the driver binds.
+        body += [f"nonce = nonces[at : at + {_NONCE}]", f"at += {_NONCE}",
+                 f"sealed = encrypt(nonce, b''.join(({''.join(p + ', ' for p in parts)})), b''.join((PREFIX, {aad})))",
+                 "box = JOIN((FORMAT, nonce, sealed))"]
+        cells.append("box")
+        cells += [stored(blinds[name], by_name[name].nullable) for name in codec._indexed_names]
+    if with_rowid:
+        cells.insert(0, "rowid")
+    lines = ["def encode(rows, rowids, nonces):", "    stored = []", "    append = stored.append", "    at = 0",
+             "    for rowid, row in zip(rowids, rows):" if with_rowid else "    for row in rows:"]
+    lines += ["        " + line for line in body]
+    lines.append(f"        append(({''.join(cell + ', ' for cell in cells)}))")
+    lines.append("    return stored")
     exec("\n".join(lines), namespace)  # noqa: S102 - built from validated column names only
-    return namespace["sealed"]  # type: ignore[no-any-return]
+    return namespace["encode"]  # type: ignore[no-any-return]
 
 
 class TableCodec:
@@ -159,7 +206,7 @@ class TableCodec:
     storage columns of the primary key.
     """
 
-    def __init__(self, view_name: str, table: Table, keys: CellKeys | None) -> None:
+    def __init__(self, view_name: str, table: Table, keys: CellKeys | None, *, blob: type | None = None) -> None:
         self.table = table
         self._aead = keys.aead if keys is not None else None
         columns = table.columns
@@ -197,14 +244,9 @@ class TableCodec:
             for c in indexed
         } if keys is not None else {}
         self._key_is_indexed = tuple(name in self._index_of for name in table.key)
-        # Getters building each part of a stored tuple in one C call (the rebuild's write path).
-        self._row_getter = _tuple_getter(self.column_names)
-        self._clear_getter = _tuple_getter(self._clear_names)
-        self._sealed_getter = _tuple_getter(self._sealed_names)
-        self._key_getter = _tuple_getter(table.key)
-        self._sealed_plain = _sealed_writer(sealed)
-        if len(table.key) == 1 and not self._index_macs:
-            self._key_aad = _single_key_aad  # type: ignore[method-assign]
+        # The write path, written out for this table (with and without a leading rowid).
+        self._encode = _row_encoder(self, blob, with_rowid=False)
+        self._encode_at = _row_encoder(self, blob, with_rowid=True)
 
     def blind_index(self, name: str, value: Any) -> bytes:
         mac, encode = self._index_macs[name]
@@ -231,31 +273,13 @@ class TableCodec:
     def encode_row(self, row: dict[str, Any]) -> tuple[Any, ...]:
         return self.encode_rows((row,))[0]
 
-    def encode_rows(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        """The stored tuples of ``rows`` (a batch's writes of this table: one nonce draw for all)."""
-        if not self.encrypted:
-            return list(map(self._row_getter, rows))
-        aead_encrypt = self._aead.encrypt  # type: ignore[union-attr]
-        clear_of, key_of, sealed_plain = self._clear_getter, self._key_getter, self._sealed_plain
-        prefix, indexed, key_aad = self._aad_prefix, self._indexed_names, self._key_aad
-        nonces = os.urandom(_NONCE * len(rows))
-        stored = []
-        append = stored.append
-        at = 0
-        for row in rows:
-            nonce = nonces[at : at + _NONCE]
-            at += _NONCE
-            box = _FORMAT + nonce + aead_encrypt(nonce, sealed_plain(row), prefix + key_aad(key_of(row)))
-            if indexed:
-                blind = tuple(None if row[name] is None else self.blind_index(name, row[name]) for name in indexed)
-                append(clear_of(row) + (box,) + blind)
-            else:
-                append(clear_of(row) + (box,))
-        return stored
-
-    def _key_aad(self, key: tuple[Any, ...]) -> bytes:
-        """The associated data naming a row by its stored primary key."""
-        return b"".join([_key_part(value) for value in self.encode_key(key)])
+    def encode_rows(self, rows: Sequence[dict[str, Any]], rowids: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
+        """The stored tuples of ``rows`` (a batch's writes of this table: one nonce draw for all),
+        each led by its entry of ``rowids`` when given."""
+        nonces = os.urandom(_NONCE * len(rows)) if self.encrypted else b""
+        if rowids is None:
+            return self._encode(rows, None, nonces)
+        return self._encode_at(rows, rowids, nonces)
 
     def decode_row(self, stored: Sequence[Any]) -> dict[str, Any]:
         clear_count = len(self._clear_names)

@@ -35,13 +35,21 @@ class Dialect:
     """What differs between SQLite and PostgreSQL in the statements we write."""
 
     def __init__(
-        self, *, placeholder: str, types: Mapping[ColumnType | None, str], schema: str | None, bulk_rebuild: bool = False
+        self,
+        *,
+        placeholder: str,
+        types: Mapping[ColumnType | None, str],
+        schema: str | None,
+        bulk_rebuild: bool = False,
+        blob: type | None = None,
     ) -> None:
         self.placeholder = placeholder
         self.types = dict(types)
         self.schema = schema
         self.bulk_rebuild = bulk_rebuild
         """Tables keep their key in a separate unique index, left out while a rebuild fills them (SQLite)."""
+        self.blob = blob
+        """The type bytes cells are written as (None: bytes), when the driver binds another one faster."""
 
     @staticmethod
     def quote(name: str) -> str:
@@ -197,7 +205,8 @@ class SqlBatch:
         table_sql = self._store.tables[table]
         known = self._bulk_rows(table)
         if known is not None:
-            rowid = self._rowid(table, known, key)
+            # Until this batch flushes, the committed rowids are the whole story.
+            rowid = self._rowid(table, known, key) if self._added else known.get(key)
             if rowid is None:
                 return None
             self._cursor.execute(table_sql.bulk_select, (rowid,))
@@ -261,7 +270,8 @@ class SqlBatch:
                 rowid = next_rowid
                 next_rowid += 1
                 added[key] = rowid
-                removed.discard(key)
+                if removed:
+                    removed.discard(key)
             rowids.append(rowid)
             written.append(row)
         self._next_rowid[name] = next_rowid
@@ -269,8 +279,7 @@ class SqlBatch:
         if deleted:
             cursor.executemany(table_sql.bulk_delete, deleted)
         if written:
-            stored = table_sql.codec.encode_rows(written)
-            cursor.executemany(table_sql.bulk_write, [(rowid, *row) for rowid, row in zip(rowids, stored)])
+            cursor.executemany(table_sql.bulk_write, table_sql.codec.encode_rows(written, rowids))
         if len(known) + len(added) > MAX_BULK_ROWS:
             # Remembering more keys would cost more memory than the key index costs time.
             self._store._create_table_indexes(cursor, table_sql)
@@ -308,7 +317,7 @@ class SqlViewStore(ABC):
         self.view = view
         self.dialect = dialect
         self.keys = keys
-        self.codecs = {t.name: TableCodec(view.name, t, keys) for t in view.schema.tables}
+        self.codecs = {t.name: TableCodec(view.name, t, keys, blob=dialect.blob) for t in view.schema.tables}
         self.tables = {name: TableSql(dialect, view.name, codec) for name, codec in self.codecs.items()}
         self.tracking_table = dialect.qualified(tracking_table)
         self.meta_table = dialect.qualified(f"{view.name}_meta")

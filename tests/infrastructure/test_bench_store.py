@@ -14,6 +14,10 @@ def test_store_figures_at_small_sizes() -> None:
     assert figures.group_events == 5  # the join and four received messages
     assert figures.audit_work["signature verifications"] == 4
     assert figures.audit_work["ChaCha20-Poly1305 seals"] == 8
+    # the join's replay: one verify per leaf of the three-member tree, the GroupInfo's, one HPKE open
+    assert figures.audit_work["join: LeafNode signature verifications"] == 3
+    assert figures.audit_work["join: GroupInfo signature verifications"] == 1
+    assert figures.audit_work["join: HPKE opens of GroupSecrets"] == 1
     assert figures.sender_bytes_per_message > figures.ciphertext_bytes_per_message  # the intent keeps the payload
     assert figures.ciphertext_bytes_per_message > 100 and figures.stored_bytes_per_message > figures.ciphertext_bytes_per_message
     assert figures.load_snapshot_ms > 0 and figures.audit_floor_s > 0 and figures.rebuild_events_per_s > 0

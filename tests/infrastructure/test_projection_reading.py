@@ -7,10 +7,13 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlsgroup.infrastructure.persistence import ManualClock, StoreApplication
 from mlsgroup.infrastructure.projecting import TableCodec, derive_cell_keys
 from mlsgroup.infrastructure.projecting.reading import _SQLiteReader, record_reader
+from mlsgroup.projections import BOOL, BYTES, INT, INT64_MAX, INT64_MIN, TEXT, Column, Table
 
 from tests.infrastructure.persistence.test_store_backends import history
 from tests.projections.sample_views import sample_view
@@ -87,3 +90,45 @@ def test_rows_sealed_in_a_batch_keep_blind_indexes_and_key_binding() -> None:
     swapped[sealed] = batch[1][sealed]
     with pytest.raises(Exception, match="authentication"):
         members.decode_row(tuple(swapped))
+
+
+_MIXED = Table(
+    "mixed",
+    [Column("k", BYTES, sensitive=True), Column("n", INT),
+     Column("t", TEXT, nullable=True, sensitive=True, lookup=True),
+     Column("b", BOOL, nullable=True, sensitive=True), Column("i", INT, nullable=True, sensitive=True),
+     Column("y", BYTES, nullable=True, sensitive=True, lookup=True), Column("c", BYTES, nullable=True),
+     Column("f", BOOL), Column("s", TEXT)],
+    key=["k", "n"],
+)
+_mixed_rows = st.lists(
+    st.fixed_dictionaries({
+        "k": st.binary(max_size=20), "n": st.integers(INT64_MIN, INT64_MAX), "t": st.none() | st.text(max_size=10),
+        "b": st.none() | st.booleans(), "i": st.none() | st.integers(INT64_MIN, INT64_MAX),
+        "y": st.none() | st.binary(max_size=10), "c": st.none() | st.binary(max_size=10), "f": st.booleans(),
+        "s": st.text(max_size=10),
+    }),
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_mixed_rows, protected=st.booleans())
+def test_rows_written_for_sqlite_hold_the_cells_of_rows_written_as_bytes(
+    rows: list[dict[str, Any]], protected: bool
+) -> None:
+    """The SQLite write path (bytes cells as bytearray, a leading rowid) stores what the plain path stores."""
+    keys = derive_cell_keys(KEY) if protected else None
+    plain = TableCodec("sample", _MIXED, keys)
+    sqlite = TableCodec("sample", _MIXED, keys, blob=bytearray)
+    rowids = list(range(7, 7 + len(rows)))
+    written, led = plain.encode_rows(rows), sqlite.encode_rows(rows, rowids)
+    assert [stored[0] for stored in led] == rowids
+    sealed = plain.stored_columns.index("__sealed") if protected else None
+    for row, mine, theirs in zip(rows, written, led):
+        cells = theirs[1:]
+        assert all(type(cell) is not bytes for cell in cells)  # every bytes cell is bound as a bytearray
+        as_bytes = tuple(bytes(cell) if type(cell) is bytearray else cell for cell in cells)
+        assert plain.decode_row(mine) == row and plain.decode_row(as_bytes) == row
+        same = [n for n in range(len(mine)) if n != sealed]  # a box differs by its nonce only
+        assert [as_bytes[n] for n in same] == [mine[n] for n in same]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from types import MappingProxyType
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlsgroup.projections import (
     BOOL,
@@ -138,3 +144,63 @@ def test_schema_needs_unique_tables_and_fingerprints_shape() -> None:
     assert len({base, *(ViewSchema.of([t]).fingerprint() for t in variants)}) == 1 + len(variants)
     with pytest.raises(RowError):
         ViewSchema.of([_table()]).table("other")
+
+
+def _outcome(check: Any, *args: Any) -> tuple[str, Any]:
+    try:
+        return "ok", check(*args)
+    except RowError as exc:
+        return "refused", str(exc)
+
+
+def _complete_by_the_rules(table: Table, row: Any) -> dict[str, Any]:
+    unknown = set(row) - set(table.column_names)
+    if unknown:
+        raise RowError(f"{table.name}: unknown columns {sorted(unknown)}")
+    for column in table.columns:
+        column.check(table.name, row.get(column.name))
+    return {column.name: row.get(column.name) for column in table.columns}
+
+
+def _check_key_by_the_rules(table: Table, key: Any) -> None:
+    if type(key) is not tuple or len(key) != len(table.key):
+        raise RowError(f"{table.name}: a key is a tuple of {len(table.key)} values {table.key}")
+    for name, value in zip(table.key, key):
+        table.by_name[name].check(table.name, value)
+
+
+def _check_values_by_the_rules(table: Table, values: Any) -> None:
+    for name, value in values.items():
+        if name in table.key:
+            raise RowError(f"{table.name}: key column {name!r} cannot be patched")
+        if name not in table.by_name:
+            raise RowError(f"{table.name}: unknown column {name!r}")
+        table.by_name[name].check(table.name, value)
+
+
+_CHECKED = Table("items", [Column("id", BYTES), Column("n", INT), Column("label", TEXT, nullable=True),
+                           Column("flag", BOOL), Column("at", INT, nullable=True)], key=["id", "n"])
+_cell = (st.none() | st.booleans() | st.integers(INT64_MIN - 2, INT64_MAX + 2) | st.text(max_size=3)
+         | st.binary(max_size=3))
+_names = st.sampled_from([*_CHECKED.column_names, "extra"])
+
+
+@settings(max_examples=300)
+@given(row=st.dictionaries(_names, _cell), proxy=st.booleans())
+def test_the_written_out_row_check_follows_the_column_rules(row: dict[str, Any], proxy: bool) -> None:
+    checked = MappingProxyType(row) if proxy else row
+    assert _outcome(_CHECKED.complete, checked) == _outcome(_complete_by_the_rules, _CHECKED, checked)
+    defaulting = defaultdict(int, row)  # subscripts would add missing columns: it must be read with get()
+    assert _outcome(_CHECKED.complete, defaulting) == _outcome(_complete_by_the_rules, _CHECKED, row)
+    assert defaulting == row
+    if "extra" not in row and set(row) == set(_CHECKED.column_names):
+        reordered = dict(reversed(row.items()))
+        assert _outcome(_CHECKED.complete, reordered) == _outcome(_complete_by_the_rules, _CHECKED, row)
+
+
+@settings(max_examples=300)
+@given(key=st.tuples(_cell, _cell) | st.tuples(_cell) | st.lists(_cell, max_size=2),
+       values=st.dictionaries(_names, _cell))
+def test_the_key_and_patch_checks_follow_the_column_rules(key: Any, values: dict[str, Any]) -> None:
+    assert _outcome(_CHECKED.check_key, key) == _outcome(_check_key_by_the_rules, _CHECKED, key)
+    assert _outcome(_CHECKED.check_values, values) == _outcome(_check_values_by_the_rules, _CHECKED, values)

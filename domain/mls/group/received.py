@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import attrs
 
-from ..codec import encode_opaque
+from ..codec import encode_opaque, encode_varint
 from ..enums import ContentType, WireFormat
 from ..private_message_protection import Resealer, reseal_private
 from ..secret_tree import RatchetType, SecretTree, SecretTreeDraft
@@ -29,6 +29,7 @@ __all__ = ["consume_application_key", "reseal_application", "ResealRun"]
 # MLSMessage header: ProtocolVersion mls10, WireFormat mls_private_message.
 _PRIVATE_MESSAGE_HEAD = b"\x00\x01" + WireFormat.PRIVATE_MESSAGE.to_bytes(2, "big")
 _APPLICATION = bytes((ContentType.APPLICATION,))
+_APPLICATION_RATCHET = RatchetType.APPLICATION
 
 
 def _message_head(group_id: bytes, epoch: int) -> bytes:
@@ -185,15 +186,20 @@ class ResealRun:
         member = self._members.get(leaf) or self.member(leaf)
         if member is None:
             raise UnknownSender(f"leaf {leaf} holds no member")
-        key, nonce = self._draft.take(leaf, RatchetType.APPLICATION, generation)
+        key, nonce = self._draft.take(leaf, _APPLICATION_RATCHET, generation)
         encrypted_sender_data, ciphertext = self._resealer.seal(
             member.signature_key, key, nonce, leaf, generation, reuse_guard, authenticated_data, data, signature, padding
         )
+        # The three opaque<V> fields: the sender data is 28 bytes (12 + the tag), the ciphertext of a
+        # short message a few hundred (encode_opaque spelled out for those lengths).
+        sender_size, size = len(encrypted_sender_data), len(ciphertext)
         return b"".join((
             self._head,
             encode_opaque(authenticated_data) if authenticated_data else b"\x00",
-            encode_opaque(encrypted_sender_data),
-            encode_opaque(ciphertext),
+            bytes((sender_size,)) if sender_size < 0x40 else encode_varint(sender_size),
+            encrypted_sender_data,
+            (0x4000 | size).to_bytes(2, "big") if 0x40 <= size < 0x4000 else encode_varint(size),
+            ciphertext,
         ))
 
     def keep(self) -> None:

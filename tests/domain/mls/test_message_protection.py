@@ -517,6 +517,15 @@ def test_resealing_the_opened_fields_rebuilds_the_message(content, authenticated
     assert after_reseal == after_open  # the same key is consumed
 
 
+@pytest.mark.parametrize("size", [0, 63, 64, 300, 16383, 16384, 20000])
+@pytest.mark.parametrize("authenticated_data", [b"", b"a" * 70])
+def test_resealing_at_every_length_prefix_size(size, authenticated_data):
+    """The resealer writes one-, two- and four-byte length prefixes in place: each gives the message."""
+    message, _ = private(bytes(range(256)) * (size // 256) + bytes(size % 256), authenticated_data=authenticated_data)
+    decrypted, after_open = receive(message)
+    assert reseal(decrypted) == (message, after_open)
+
+
 def test_resealing_checks_the_signature_sender_and_key():
     decrypted, after = receive(private(b"signed")[0])
     with pytest.raises(SignatureError):

@@ -146,3 +146,54 @@ def test_frames_declaring_a_huge_content_size_are_refused_before_allocating() ->
 
 
 PINNED_VOCABULARY_V1 = "d213a455be761f8ab8e3bcad7613c091c29cfbbd77b0589dee3cf6bb42aa12f8"
+
+
+# The unchecked path: small vocabulary frames are decompressed without parsing their header first ---
+
+
+def test_the_unchecked_descriptors_declare_a_small_single_segment_whatever_follows() -> None:
+    import zstandard
+
+    from mlsgroup.infrastructure.persistence.compression import _SMALL_SIZE_DESCRIPTOR
+
+    unchecked = [d for d in range(256) if _SMALL_SIZE_DESCRIPTOR[d]]
+    assert 0x20 in unchecked and 0x60 in unchecked and 0xA0 not in unchecked and 0x28 not in unchecked
+    for descriptor in unchecked:
+        for fill in range(256):
+            header = bytes((descriptor,)) + bytes((fill,)) * 8
+            params = zstandard.get_frame_parameters(header, format=zstandard.FORMAT_ZSTD1_MAGICLESS)
+            assert 0 <= params.content_size <= 65791 and params.window_size <= 65791
+
+
+@pytest.mark.parametrize("size", [100, 255, 256, 4000, 65791])
+def test_records_below_64_kib_take_the_unchecked_path(size: int) -> None:
+    from mlsgroup.infrastructure.persistence.compression import _SMALL_SIZE_DESCRIPTOR
+
+    record = COMPRESSOR.compress(os.urandom(size // 2) + b"a" * (size - size // 2))
+    assert record[0] == 0x02 and _SMALL_SIZE_DESCRIPTOR[record[1]]
+
+
+def _outcome(decompress: object, record: bytes) -> tuple[str, bytes]:
+    try:
+        return "ok", decompress(record)  # type: ignore[operator]
+    except DecompressionError:
+        return "error", b""
+
+
+@given(st.binary(max_size=2000), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3))
+def test_the_unchecked_path_agrees_with_the_checked_path(payload: bytes, flips: list[tuple[int, int]]) -> None:
+    record = bytearray(COMPRESSOR.compress(b"mlsgroup.EnvelopeOutcome " + payload))
+    for position, byte in flips:
+        record[1 + position % (len(record) - 1)] = byte
+    fast = _outcome(COMPRESSOR.decompress, bytes(record))
+    assert fast == _outcome(COMPRESSOR._decompress_checked, bytes(record))
+    if not flips:
+        assert fast == ("ok", b"mlsgroup.EnvelopeOutcome " + payload)
+
+
+@given(st.binary(max_size=300))
+def test_unchecked_garbage_raises_only_decompression_error(tail: bytes) -> None:
+    for descriptor in (0x20, 0x60, 0x67, 0x37):
+        assert _outcome(COMPRESSOR.decompress, bytes((0x02, descriptor)) + tail) == _outcome(
+            COMPRESSOR._decompress_checked, bytes((0x02, descriptor)) + tail
+        )

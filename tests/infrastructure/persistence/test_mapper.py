@@ -189,3 +189,33 @@ def test_records_of_an_old_class_version_are_read_whatever_the_state_layout() ->
     future = BinaryTranscoder().encode({"timestamp_ns": 5, "name": "n", "previous": "", "class_version": 3})
     with pytest.raises(EventReconstructionError):
         mapper.to_domain_event(StoredEvent(AGGREGATE, 3, "mlsgroup.test.SampleAggregate.Renamed", future))
+
+
+def test_state_held_in_any_bytes_like_column_reads_the_same() -> None:
+    mapper = EventMapper(BinaryTranscoder())
+    event = members_added()
+    state = mapper.to_stored_event(event).state
+    for column in (state, memoryview(state), bytearray(state)):
+        assert mapper.decode_record(AGGREGATE, 2, "mlsgroup.test.SampleAggregate.MembersAdded", column) == event
+
+
+def test_a_transcoder_subclass_that_reads_state_its_own_way_is_used() -> None:
+    calls: list[bytes] = []
+
+    class Counting(BinaryTranscoder):
+        def decode_state(self, data: bytes, fields: tuple) -> object:  # type: ignore[override]
+            calls.append(data)
+            return super().decode_state(data, fields)
+
+    event = members_added()
+    mapper = EventMapper(Counting(), compressor=ZstdCompressor(), cipher=AesGcmCipher.from_key(KEY))
+    assert mapper.to_domain_event(mapper.to_stored_event(event)) == event and len(calls) == 1
+
+
+def test_records_of_many_aggregates_are_bound_to_their_own_ids() -> None:
+    mapper = full_mapper()
+    events = [attrs.evolve(members_added(), originator_id=uuid.UUID(int=n)) for n in range(1, 40)]
+    stored = [mapper.to_stored_event(e) for e in events]
+    assert [mapper.to_domain_event(s) for s in stored] == events
+    with pytest.raises(StoreDecryptionError):
+        mapper.to_domain_event(replace(stored[0], originator_id=stored[1].originator_id))

@@ -131,3 +131,13 @@ def test_a_run_consumes_only_kept_keys_and_checks_like_reseal_application(member
     with pytest.raises(SecretTreeError):
         run.reseal(**fields)
     assert run.state() == process_message(bob, message).new_state
+
+
+@pytest.mark.parametrize("size", [0, 40, 16_400])
+def test_a_run_writes_every_length_prefix_as_the_encoder_does(members, size):
+    """Short, usual and long (four-byte length) ciphertexts, with and without authenticated data."""
+    alice, bob, _ = members
+    for n, authenticated_data in enumerate((b"", b"x" * 70)):
+        _, message = encrypt_application(alice, bytes(size), seed(60 + n), authenticated_data)
+        output = process_message(bob, message).output
+        assert ResealRun(bob).reseal(**{k: v for k, v in _fields(output).items() if k != "epoch"}) == message
