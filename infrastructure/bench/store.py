@@ -23,7 +23,7 @@ Rows:
   sizes found in the store, in CPU time, as the audit is (left out, so the floor is a lower bound:
   the first derivation of a sender's ratchet; the join's tree and parent hashes, key schedule and
   path-key derivations; loading keys the audit caches).
-  The audit runs three times, each run followed by pricing the primitives (mean CPU time per call
+  The audit runs five times, each run followed by pricing the primitives (mean CPU time per call
   over all samples, so that both sides take in the machine's load alike); the row shows the run
   with the median ratio;
 * stored bytes per received 100-byte application message (its encrypted, compressed event record,
@@ -76,7 +76,7 @@ __all__ = ["StoreFigures", "store_figures", "format_store_figures"]
 
 _MESSAGE_BYTES = 100
 _SENDER_DATA = 12  # leaf index, generation, reuse guard
-_AUDIT_RUNS = 3
+_AUDIT_RUNS = 5
 
 
 @attrs.frozen
