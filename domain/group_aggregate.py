@@ -124,7 +124,10 @@ class GroupAggregateState:
 
     @property
     def epoch(self) -> int:
-        return self.mls.epoch
+        """The group's epoch as this member knows it. Once a commit removed us it is the epoch that
+        commit began (libxmtp merges the removing commit's public part), while the MLS state stays
+        at the last epoch we belonged to, to read that epoch's late messages."""
+        return self.mls.epoch if self.after_removal is None else self.mls.epoch + 1
 
     @property
     def is_active(self) -> bool:

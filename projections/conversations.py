@@ -8,8 +8,8 @@ the aggregate also has, so the query methods that read this view answer as the a
   re-join keeps it, lifts PENDING_REMOVE to ALLOWED, records who added us, and fails our messages
   still waiting (their intents are void, as in libxmtp); a join writes the "you were added" transcript;
 * every merged commit (ours or another member's) moves ``epoch`` on by one; another member's commit
-  that removed our installation (``CommitMerged.still_member`` False) makes the group inactive and
-  leaves the epoch where it was (we never enter the new one).
+  that removed our installation (``CommitMerged.still_member`` False) makes the group inactive; its
+  epoch counts all the same, as in libxmtp (we never hold that epoch's secrets).
   Commits recorded before CommitMerged v2 do not say: our inbox among the transcript's removed or
   left inboxes is then taken as our removal (exact unless only our installation was removed);
 * ``IntentQueued`` of a message (not a leave request) stores it UNPUBLISHED, sent at the queue time;
@@ -120,7 +120,7 @@ OUTBOX = Table(
     key=["intent_id"],
 )
 
-conversations_view = View("conversations", version=2, tables=[GROUPS, GROUP_MESSAGES, OUTBOX])
+conversations_view = View("conversations", version=3, tables=[GROUPS, GROUP_MESSAGES, OUTBOX])
 
 
 def _put_message(
@@ -286,8 +286,8 @@ def _envelope(rows: Rows, event: EnvelopeProcessed) -> list[Change]:
         return changes
     if isinstance(outcome, CommitMerged):
         active = group["is_active"] and _still_member(outcome, group["inbox_id"])
-        # A commit that removed us ends our view of the group at the epoch we had.
-        group = {**group, "epoch": group["epoch"] + 1 if active else group["epoch"], "is_active": active}
+        # A commit that removed us still begins its epoch (libxmtp): the group is inactive from there.
+        group = {**group, "epoch": group["epoch"] + 1 if group["is_active"] else group["epoch"], "is_active": active}
         changes = [Patch("groups", (group_id,), {"epoch": group["epoch"], "is_active": active})]
         if outcome.group_updated is not None:
             changes += _transcript(rows, group, group_id, event.cursor, outcome.group_updated,

@@ -196,7 +196,7 @@ def test_being_welcomed_back_voids_open_intents_fails_their_messages_and_restore
     stream.add(MembershipStateChanged, membership_state=MembershipState.PENDING_REMOVE)
     stream.add(ConsentStateChanged, consent_state=ConsentState.DENIED)
     group = replay(group_views, stream.events)["groups"][(GROUP,)]
-    assert (group["is_active"], group["epoch"]) == (False, 0)
+    assert (group["is_active"], group["epoch"]) == (False, 1)  # the removing commit began epoch 1
     transcript = GroupUpdated(BOB, added_inboxes=(ALICE,)).encode()
     stream.add(GroupJoined, group_id=GROUP, inbox_id=ALICE, installation_id=b"\x01" * 32,
                conversation_type=ConversationType.GROUP, dm_id=None, added_by_inbox_id=BOB, welcome=b"w",
@@ -234,7 +234,11 @@ def test_merged_commits_move_the_epoch_and_a_commit_removing_us_ends_the_group()
     # Only our installation removed: the transcript does not name our inbox, the event says so.
     stream.envelope(_merged(False), cursor=3)
     group = replay(conversations_view, stream.events)["groups"][(GROUP,)]
-    assert (group["epoch"], group["is_active"]) == (2, False)  # we never enter the epoch that removed us
+    # libxmtp: the commit that removed us still begins its epoch; the group is inactive from there.
+    assert (group["epoch"], group["is_active"]) == (3, False)
+    stream.envelope(_merged(True), cursor=4)  # nothing moves a group that no longer holds us
+    group = replay(conversations_view, stream.events)["groups"][(GROUP,)]
+    assert (group["epoch"], group["is_active"]) == (3, False)
 
 
 def test_commits_recorded_before_v2_infer_our_removal_from_the_transcript() -> None:
