@@ -163,8 +163,8 @@ def _read_opaque(data: bytes, pos: int) -> tuple[bytes, int]:
 
 
 def _decode(cls: type[OpenedMessage], data: bytes) -> OpenedMessage:
-    """``OpenedMessage.decode``, read field by field in place, one- and two-byte integers and length
-    prefixes without a call: every stored message is decoded when a view or an audit reads it (the
+    """``OpenedMessage.decode``, read field by field in place, one-byte integers and length prefixes
+    without a call: every stored message is decoded when a view or an audit reads it (the
     generic struct codec gives the same values and errors; a test holds them equal)."""
     if type(data) is not bytes:
         if not isinstance(data, (bytearray, memoryview)):
@@ -185,9 +185,6 @@ def _decode(cls: type[OpenedMessage], data: bytes) -> OpenedMessage:
         generation = data[pos]
         if generation < 0x80:
             pos += 1
-        elif 0 < data[pos + 1] < 0x80:  # two bytes, minimal: generations 128 to 16383
-            generation = (generation & 0x7F) | (data[pos + 1] << 7)
-            pos += 2
         else:
             generation, pos = _read_uleb(data, pos)
         reuse_guard = data[pos : pos + 4]
@@ -196,20 +193,13 @@ def _decode(cls: type[OpenedMessage], data: bytes) -> OpenedMessage:
         for _ in range(3):  # authenticated data, application data, signature
             length = data[pos]
             if length < 0x40:
-                start = pos + 1
-            elif length < 0x80:  # application data and signatures: a two-byte length
-                length = ((length & 0x3F) << 8) | data[pos + 1]
-                if length < 0x40:
-                    raise DecodeError("non-minimal varint length")
-                start = pos + 2
+                pos += 1 + length
+                if pos > size:
+                    raise DecodeError(f"opaque of {length} bytes at offset {pos - length} runs past the end")
+                fields.append(data[pos - length : pos])
             else:
                 value, pos = _read_opaque(data, pos)
                 fields.append(value)
-                continue
-            pos = start + length
-            if pos > size:
-                raise DecodeError(f"opaque of {length} bytes at offset {start} runs past the end")
-            fields.append(data[start:pos])
         padding = data[pos]
         if padding < 0x80:
             pos += 1

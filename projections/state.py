@@ -83,19 +83,17 @@ class ViewState:
 
     def apply(self, change: Change) -> None:
         kind = type(change)
+        if kind is not Upsert and kind is not Patch and kind is not Delete:
+            raise RowError(f"{change!r} is not an Upsert, Patch or Delete")
+        entry = self._entries.get(change[0])
+        if entry is None:
+            raise RowError(f"the view has no table {change[0]!r}")
+        table, rows, dirty = entry
         if kind is Upsert:
-            entry = self._entries.get(change[0])
-            if entry is None:
-                raise RowError(f"the view has no table {change[0]!r}")
-            table, rows, dirty = entry
             row = table._complete(change[1])
             key = table.key_of(row)
             rows[key] = row
         elif kind is Patch:
-            entry = self._entries.get(change[0])
-            if entry is None:
-                raise RowError(f"the view has no table {change[0]!r}")
-            table, rows, dirty = entry
             key = change[1]
             table.check_key(key)
             values = change[2]
@@ -107,16 +105,10 @@ class ViewState:
             if current is None:
                 return
             rows[key] = {**current, **values}
-        elif kind is Delete:
-            entry = self._entries.get(change[0])
-            if entry is None:
-                raise RowError(f"the view has no table {change[0]!r}")
-            table, rows, dirty = entry
+        else:  # Delete
             key = change[1]
             table.check_key(key)
             rows[key] = None
-        else:
-            raise RowError(f"{change!r} is not an Upsert, Patch or Delete")
         dirty.add(key)
 
     def apply_all(self, changes: Iterable[Change]) -> None:

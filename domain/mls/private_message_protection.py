@@ -329,28 +329,16 @@ class Resealer:
             content_aad = self._aad_head + opaque_ad
         else:
             opaque_ad, content_aad = b"\x00", self._content_aad_no_ad
-        # encode_opaque / encode_varint spelled out for the usual lengths (one call less each)
-        size = len(application_data)
-        if size < 0x40:
-            body = bytes((size,)) + application_data
-        elif size < 0x4000:
-            body = (0x4000 | size).to_bytes(2, "big") + application_data
-        else:
-            body = encode_opaque(application_data)
+        body = encode_opaque(application_data)
         leaf_bytes = leaf.to_bytes(4, "big")
         # VerifyWithLabel over SignContent {"MLS 1.0 FramedContentTBS"<V>, FramedContentTBS<V>} (RFC
         # 9420 5.1.2), built in one piece: the TBS ends with the group context, kilobytes long.
         tbs_len = self._tbs_fixed_len + len(opaque_ad) + len(body)
-        tbs_prefix = (0x4000 | tbs_len).to_bytes(2, "big") if 0x40 <= tbs_len < 0x4000 else encode_varint(tbs_len)
         sign_content = b"".join((
-            self._sign_label, tbs_prefix, self._tbs_head, leaf_bytes, opaque_ad, _APPLICATION, body, self._group_context
+            self._sign_label, encode_varint(tbs_len), self._tbs_head, leaf_bytes, opaque_ad, _APPLICATION, body, self._group_context
         ))
         self._verify(signature_key, sign_content, signature)
-        size = len(signature)  # 64 bytes for Ed25519, 114 for Ed448, about 72 for ECDSA
-        if 0x40 <= size < 0x4000:
-            plaintext = b"".join((body, (0x4000 | size).to_bytes(2, "big"), signature, bytes(padding)))
-        else:
-            plaintext = b"".join((body, encode_varint(size), signature, bytes(padding)))
+        plaintext = b"".join((body, encode_varint(len(signature)), signature, bytes(padding)))
         # apply_reuse_guard, the guard's length checked above
         guarded = (int.from_bytes(nonce[:4], "big") ^ int.from_bytes(reuse_guard, "big")).to_bytes(4, "big") + nonce[4:]
         factory = self._factory

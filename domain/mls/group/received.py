@@ -190,15 +190,13 @@ class ResealRun:
         encrypted_sender_data, ciphertext = self._resealer.seal(
             member.signature_key, key, nonce, leaf, generation, reuse_guard, authenticated_data, data, signature, padding
         )
-        # The three opaque<V> fields: the sender data is 28 bytes (12 + the tag), the ciphertext of a
-        # short message a few hundred (encode_opaque spelled out for those lengths).
-        sender_size, size = len(encrypted_sender_data), len(ciphertext)
+        # The three opaque<V> fields, each prefix joined beside its bytes (no copy of the ciphertext).
         return b"".join((
             self._head,
             encode_opaque(authenticated_data) if authenticated_data else b"\x00",
-            bytes((sender_size,)) if sender_size < 0x40 else encode_varint(sender_size),
+            encode_varint(len(encrypted_sender_data)),
             encrypted_sender_data,
-            (0x4000 | size).to_bytes(2, "big") if 0x40 <= size < 0x4000 else encode_varint(size),
+            encode_varint(len(ciphertext)),
             ciphertext,
         ))
 
