@@ -161,22 +161,29 @@ class GroupSync:
         except Exception as exc:  # noqa: BLE001 - any delivery failure counts as one failed attempt
             reason = f"{type(exc).__name__}: {exc}"
             self._decide(lambda s: send_failed(s, intent.intent_id, reason, self._now()))
+        else:
+            self.context.handed_over(self.group_id).add(intent.payload_hash)  # type: ignore[arg-type]
 
     def publish_intents(self, *, after_full_receive: bool = False) -> None:
         """Publish queued intents in order: one commit in flight at most; resend undelivered payloads.
 
         A payload is undelivered when its send failed, or, ``after_full_receive`` (the topic was just
-        read to its end), when it was published earlier and has not come back: a crash between saving
-        IntentPublished and handing the payload over leaves exactly that, and nothing else would ever
-        send it. A second copy is harmless: once one copy is merged or confirmed, the other is a commit
-        for a past epoch or a replayed message, and receivers skip it."""
-        for intent in self.state().open_intents():
+        read to its end), when it was published earlier, has not come back, and this Context has not
+        handed it over since it was opened: a crash between saving IntentPublished and handing the
+        payload over leaves exactly that, and nothing else would ever send it. A payload that is only
+        slow to come back is not sent again. A second copy (after a restart) is harmless: once one
+        copy is merged or confirmed, the other is a commit for a past epoch or a replayed message,
+        and receivers skip it."""
+        open_intents = self.state().open_intents()
+        handed_over = self.context.handed_over(self.group_id)
+        handed_over.intersection_update([i.payload_hash for i in open_intents if i.payload_hash is not None])
+        for intent in open_intents:
             state = self.state()
             current = state.intent(intent.intent_id)
             if current is None or current.is_final:
                 continue
             if current.state is IntentState.PUBLISHED:
-                if current.resend or after_full_receive:
+                if current.resend or (after_full_receive and current.payload_hash not in handed_over):
                     self._send(state, current)
                 if current.is_commit:
                     return

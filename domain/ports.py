@@ -14,7 +14,7 @@ decrease along a topic.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ContextManager, Iterable, Mapping, Optional, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, ContextManager, Iterable, Mapping, MutableSet, Optional, Protocol, Sequence, runtime_checkable
 
 import attrs
 
@@ -231,4 +231,10 @@ class Context(Protocol):
 
     def commit_lock(self, group_id: bytes) -> ContextManager[object]:
         """Held around every load-decide-save of the group's state (re-entrant)."""
+        ...
+
+    def handed_over(self, group_id: bytes) -> MutableSet[bytes]:
+        """Payload hashes of the group's published intents that this Context has handed to the
+        delivery service since it was opened. Memory only: after a restart it starts empty, so a
+        payload whose send a crash cut short goes out again (held under the group's mutex)."""
         ...

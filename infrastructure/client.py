@@ -120,6 +120,7 @@ class Client:
         self._clock = clock or net.clock
         self._group_mutexes = _Locks()
         self._commit_locks = _Locks()
+        self._handed_over: dict[bytes, set[bytes]] = {}
         # Guards the installation aggregate: key-package rotation and welcome processing both extend it.
         self._installation_lock = threading.RLock()
         self._signature_key = installation.signature_key
@@ -287,6 +288,9 @@ class Client:
 
     def commit_lock(self, group_id: bytes) -> threading.RLock:
         return self._commit_locks(bytes(group_id))
+
+    def handed_over(self, group_id: bytes) -> set[bytes]:
+        return self._handed_over.setdefault(bytes(group_id), set())
 
     # -- groups ----------------------------------------------------------------------------------
 

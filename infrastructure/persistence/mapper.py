@@ -90,6 +90,13 @@ def _usual_kinds(cls: type, names: tuple[str, ...]) -> list[type | None]:
 _PLANS: dict[str, _EventPlan] = {}
 
 
+def _as_uuid(originator_id: Any) -> UUID:
+    try:
+        return UUID(originator_id)
+    except (ValueError, TypeError, AttributeError):
+        raise EventReconstructionError(f"originator_id {originator_id!r} is not a UUID") from None
+
+
 def _plan_of(topic: str) -> _EventPlan:
     plan = _PLANS.get(topic)
     if plan is None:
@@ -157,17 +164,14 @@ class EventMapper(Mapper[UUID]):
             stored_event.originator_id, stored_event.originator_version, stored_event.topic, stored_event.state
         )
 
-    def decode_record(self, originator_id: UUID | str, originator_version: int, topic: str, data: bytes) -> Any:
-        """The event a stored record's columns hold (what :meth:`to_domain_event` does, without a StoredEvent).
-
-        ``originator_id`` may be the UUID or its text, as recorders hold it.
-        """
+    def open_record(self, originator_id: UUID | str, originator_version: int, topic: str, data: bytes) -> bytes:
+        """A stored record's transcoded state: decrypted and decompressed, not yet read."""
         plan = _PLANS.get(topic) or _plan_of(topic)
         if type(originator_id) is not UUID:
-            try:
-                originator_id = UUID(originator_id)  # type: ignore[arg-type]
-            except (ValueError, TypeError, AttributeError):
-                raise EventReconstructionError(f"originator_id {originator_id!r} is not a UUID") from None
+            originator_id = _as_uuid(originator_id)
+        return self._open(plan, originator_id, originator_version, data)
+
+    def _open(self, plan: _EventPlan, originator_id: UUID, originator_version: int, data: bytes) -> bytes:
         if self.cipher is not None:
             if self._binds_identity:
                 # Keyed by the id's int: hashing and comparing a UUID run Python code, an int's do not.
@@ -183,6 +187,18 @@ class EventMapper(Mapper[UUID]):
                 data = self.cipher.decrypt(data)
         if self.compressor is not None:
             data = self.compressor.decompress(data)
+        return data
+
+    def decode_record(self, originator_id: UUID | str, originator_version: int, topic: str, data: bytes) -> Any:
+        """The event a stored record's columns hold (what :meth:`to_domain_event` does, without a StoredEvent).
+
+        ``originator_id`` may be the UUID or its text, as recorders hold it.
+        """
+        plan = _PLANS.get(topic) or _plan_of(topic)
+        if type(originator_id) is not UUID:
+            originator_id = _as_uuid(originator_id)
+        if self.cipher is not None or self.compressor is not None:
+            data = self._open(plan, originator_id, originator_version, data)
         if self._reads_planned:
             state = plan.read(data if type(data) is bytes else bytes(data))
         elif self._decode_state is not None:

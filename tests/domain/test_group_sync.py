@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from mlsgroup.domain import MessageKind
+from mlsgroup.domain import MessageKind, errors
 from mlsgroup.domain.group_events import EnvelopeProcessed, EnvelopeSkipped
 from mlsgroup.domain.intents import IntentState
 from mlsgroup.domain.mls_group import MlsGroup
@@ -29,19 +29,32 @@ class Crash(BaseException):
 
 
 class CrashingApi:
-    """The in-memory delivery service; once armed, the next group send dies before delivering."""
+    """The in-memory delivery service; once armed, the next group send dies before delivering.
+    While ``holding``, group sends are accepted but delivered only by :meth:`release` (a slow
+    delivery service)."""
 
     def __init__(self, api: Any) -> None:
         self._api = api
         self.armed = False
         self.lost: list[bytes] = []
+        self.holding = False
+        self.held: list[tuple[bytes, bytes]] = []
 
     def send_group_messages(self, group_id: bytes, payloads: Any) -> Any:
         if self.armed:
             self.armed = False
             self.lost.extend(payloads)
             raise Crash()
+        if self.holding:
+            self.held.extend((group_id, payload) for payload in payloads)
+            return None
         return self._api.send_group_messages(group_id, payloads)
+
+    def release(self) -> None:
+        self.holding = False
+        for group_id, payload in self.held:
+            self._api.send_group_messages(group_id, [payload])
+        self.held = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._api, name)
@@ -167,3 +180,32 @@ def test_without_a_full_receive_a_published_payload_is_not_sent_again(world: Wor
     alices.sync()
     world.bobs.sync()
     assert in_flight(alices) == [] and texts(world.bobs) == ["pending"]
+
+
+def test_a_payload_slow_to_come_back_is_sent_once(world: World) -> None:
+    world.api.holding = True
+    with pytest.raises(errors.SyncError):
+        world.group.send_text("slow")  # every round of the wait reads the topic to its end
+    world.group.sync()
+    world.group.sync()
+    assert [payload for _, payload in world.api.held] == [world.group.state().open_intents()[0].payload]
+    world.api.release()
+    world.group.sync()
+    world.bobs.sync()
+    assert in_flight(world.group) == [] and texts(world.bobs) == texts(world.group) == ["slow"]
+    assert skipped(world.bobs) == []
+
+
+def test_after_a_restart_a_payload_slow_to_come_back_is_sent_once_more(world: World) -> None:
+    world.api.holding = True
+    with pytest.raises(errors.SyncError):
+        world.group.send_text("slow")
+    alices = world.restart_alice()
+    alices.sync()
+    alices.sync()
+    # On the in-memory backend the client is the same one, and it remembers its send.
+    assert len(world.api.held) == (1 if world.backend.name == "popo" else 2)
+    world.api.release()
+    alices.sync()
+    world.bobs.sync()
+    assert in_flight(alices) == [] and texts(world.bobs) == texts(alices) == ["slow"]

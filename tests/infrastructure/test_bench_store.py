@@ -21,6 +21,7 @@ def test_store_figures_at_small_sizes() -> None:
     assert figures.sender_bytes_per_message > figures.ciphertext_bytes_per_message  # the intent keeps the payload
     assert figures.ciphertext_bytes_per_message > 100 and figures.stored_bytes_per_message > figures.ciphertext_bytes_per_message
     assert figures.load_snapshot_ms > 0 and figures.audit_floor_s > 0 and figures.rebuild_events_per_s > 0
+    assert figures.rebuild_storage_floor_events_per_s > 0
     assert "parameters: rebuild_events=40" in format_store_figures(figures, "title")
 
 

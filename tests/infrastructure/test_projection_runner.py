@@ -583,4 +583,5 @@ def test_rebuild_rate_benchmark_runs(tmp_path: Path) -> None:
 
     figures = rebuild_rate(250, batch_size=100, directory=tmp_path, verbose=False)
     assert figures.events == 250 and figures.events_per_second > 0 and figures.floor_events_per_second > 0
+    assert figures.storage_floor_events_per_second > 0
     assert "events/s" in str(figures) and list(tmp_path.iterdir()) == []

@@ -181,6 +181,18 @@ def test_decode_record_reads_columns_as_recorders_hold_them() -> None:
                                                       EventMapper(BinaryTranscoder()).to_stored_event(event).state)
 
 
+def test_open_record_gives_the_transcoded_state_that_decode_record_reads() -> None:
+    mapper, plain = full_mapper(), EventMapper(BinaryTranscoder())
+    event = members_added()
+    stored = mapper.to_stored_event(event)
+    for originator_id in (AGGREGATE, str(AGGREGATE)):
+        assert mapper.open_record(originator_id, 2, stored.topic, stored.state) == plain.to_stored_event(event).state
+    with pytest.raises(StoreDecryptionError):
+        mapper.open_record(AGGREGATE, 3, stored.topic, stored.state)
+    with pytest.raises(EventReconstructionError):
+        mapper.open_record("not a uuid", 2, stored.topic, stored.state)
+
+
 def test_records_of_an_old_class_version_are_read_whatever_the_state_layout() -> None:
     mapper = EventMapper(BinaryTranscoder())
     for state in ({"title": "t", "timestamp_ns": 5}, {"timestamp_ns": 5, "title": "t", "class_version": 1}):
