@@ -602,7 +602,7 @@ class GroupAuditor:
         version = event.originator_version
         if event.epoch != state.epoch:
             self._find("epoch-chain", f"intent published at epoch {event.epoch} while the group was at {state.epoch}", version)
-        if payload_hash(event.payload) != event.payload_hash:
+        if event.payload is not None and payload_hash(event.payload) != event.payload_hash:
             self._find("outcome", "a published payload does not match its recorded hash", version)
         intent = state.intent(event.intent_id)
         if intent is None or not intent.is_commit:

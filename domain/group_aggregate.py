@@ -291,20 +291,23 @@ def _published(state: GroupAggregateState, event: IntentPublished) -> GroupAggre
         raise ReplayMismatch("IntentPublished for an unknown intent")
     mls = state.mls
     derived = event.derived
+    payload = event.payload
     if isinstance(intent.data, SendMessageData):
         if derived is not None:
-            mls = derived
+            mls, payload = derived
         else:
             mls, payload = encrypt_message(mls, intent.data, event.seed)
             if payload_hash(payload) != event.payload_hash:
                 raise ReplayMismatch("the re-encrypted message differs from the published payload")
+    elif payload is None:
+        raise ReplayMismatch("IntentPublished of a commit without its payload")
     intents = _with_intent(
         state,
         event.intent_id,
         state=IntentState.PUBLISHED,
         published_in_epoch=event.epoch,
         payload_hash=event.payload_hash,
-        payload=event.payload,
+        payload=payload,
         publish_seed=event.seed,
         plan=event.plan,
         resend=False,

@@ -233,10 +233,10 @@ def publish_message(state: GroupAggregateState, intent: Intent, seed: bytes, tim
     mls, payload = encrypt_message(state.mls, intent.data, seed)  # type: ignore[arg-type]
     emitter.emit(
         IntentPublished,
-        derived=mls,
+        derived=(mls, payload),
         intent_id=intent.intent_id,
         epoch=state.epoch,
-        payload=payload,
+        payload=None,  # the seed rebuilds it (see IntentPublished)
         payload_hash=payload_hash(payload),
         plan=None,
         seed=bytes(seed),

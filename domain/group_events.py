@@ -169,11 +169,16 @@ class IntentQueued(DomainEvent):
 class IntentPublished(DomainEvent):
     """The intent's payload was built at ``epoch`` (a staged commit from ``plan``, or an application
     message) from ``seed``, and handed to the delivery service. ``identity_states`` are those the
-    commit's validation read (the plan's key packages and membership record the other inputs)."""
+    commit's validation read (the plan's key packages and membership record the other inputs).
+
+    ``payload`` holds a commit's bytes. For an application message it is None: applying the event
+    encrypts the message again from ``seed`` (deterministic), and the result must hash to
+    ``payload_hash``, so the record does not keep a second copy of the ciphertext. Records written
+    before held the message's bytes too; they read as before."""
 
     intent_id: bytes
     epoch: int
-    payload: bytes
+    payload: Optional[bytes]
     payload_hash: bytes
     plan: Optional[CommitPlan]
     seed: bytes = attrs.field(repr=False)

@@ -6,6 +6,9 @@ be written byte for byte the same today.
 v1 predates GroupJoined v2 (joined epoch and extensions, upcast by joining again) and CommitMerged v2
 (``still_member`` and the new extensions, which a v1 record cannot give: upcast to None).
 
+v2 records an application message's ciphertext in its IntentPublished; v3 records None there (the
+seed rebuilds it when the event is applied, checked against ``payload_hash``).
+
 The history is the deterministic scenario of tests/domain/test_group_aggregate.py (fixed seeds and
 times): alice creates a group and adds bob, messages go both ways, bob renames the group, alice
 rotates her key and removes bob; bob's copy ends inactive. A change that breaks this test breaks
@@ -32,8 +35,8 @@ from mlsgroup.infrastructure.persistence import BinaryTranscoder, EventMapper
 from mlsgroup.projections import group_views, replay
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "group"
-FIXTURE = FIXTURES / "group_stream_v2.json"
-ALL_FIXTURES = [FIXTURES / "group_stream_v1.json", FIXTURE]
+FIXTURE = FIXTURES / "group_stream_v3.json"
+ALL_FIXTURES = [FIXTURES / "group_stream_v1.json", FIXTURES / "group_stream_v2.json", FIXTURE]
 
 
 def _history():
