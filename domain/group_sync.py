@@ -167,9 +167,9 @@ class GroupSync:
     def publish_intents(self, *, after_full_receive: bool = False) -> None:
         """Publish queued intents in order: one commit in flight at most; resend undelivered payloads.
 
-        A payload is undelivered when its send failed, or, ``after_full_receive`` (the topic was just
-        read to its end), when it was published earlier, has not come back, and this Context has not
-        handed it over since it was opened: a crash between saving IntentPublished and handing the
+        A payload is undelivered when this Context has not handed it over since it was opened and
+        either its last send failed or, ``after_full_receive`` (the topic was just read to its end),
+        it was published earlier and has not come back: a crash between saving IntentPublished and handing the
         payload over leaves exactly that, and nothing else would ever send it. A payload that is only
         slow to come back is not sent again. A second copy (after a restart) is harmless: once one
         copy is merged or confirmed, the other is a commit for a past epoch or a replayed message,
@@ -183,7 +183,7 @@ class GroupSync:
             if current is None or current.is_final:
                 continue
             if current.state is IntentState.PUBLISHED:
-                if current.resend or (after_full_receive and current.payload_hash not in handed_over):
+                if current.payload_hash not in handed_over and (current.resend or after_full_receive):
                     self._send(state, current)
                 if current.is_commit:
                     return

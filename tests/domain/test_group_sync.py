@@ -39,8 +39,15 @@ class CrashingApi:
         self.lost: list[bytes] = []
         self.holding = False
         self.held: list[tuple[bytes, bytes]] = []
+        self.failures = 0
 
     def send_group_messages(self, group_id: bytes, payloads: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the delivery service is unreachable")
+        return self._send(group_id, payloads)
+
+    def _send(self, group_id: bytes, payloads: Any) -> Any:
         if self.armed:
             self.armed = False
             self.lost.extend(payloads)
@@ -209,3 +216,15 @@ def test_after_a_restart_a_payload_slow_to_come_back_is_sent_once_more(world: Wo
     alices.sync()
     world.bobs.sync()
     assert in_flight(alices) == [] and texts(world.bobs) == texts(alices) == ["slow"]
+
+
+def test_a_payload_resent_after_a_failed_send_is_not_sent_again_while_it_is_slow(world: World) -> None:
+    world.api.failures, world.api.holding = 1, True
+    with pytest.raises(errors.SyncError):
+        world.group.send_text("retried")  # the first send fails, the next round's resend is held
+    world.group.sync()
+    assert len(world.api.held) == 1 and world.group.state().open_intents()[0].publish_attempts == 1
+    world.api.release()
+    world.group.sync()
+    world.bobs.sync()
+    assert in_flight(world.group) == [] and texts(world.bobs) == ["retried"]
