@@ -26,7 +26,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import attrs
 
@@ -190,15 +190,10 @@ def rebuild_rate(
                     raise RuntimeError(f"rebuild projected {projected} of {events} events")
                 written = _written_rows(runner.store)
             start, cpu_start = time.perf_counter(), time.thread_time()
-            read, decode = record_reader(recorder, bench_view.topics), mapper.decode_record
-            position, top = None, recorder.max_notification_id()
-            while True:
-                records = read(position, top, batch_size)
-                if not records:
-                    break
+            decode = mapper.decode_record
+            for records in _record_batches(recorder, batch_size):
                 for _, originator_id, originator_version, topic, state in records:
                     decode(originator_id, originator_version, topic, state)
-                position = records[-1][0]
             floor_seconds, floor_cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu_start
             storage_seconds = _storage_floor(app, written, Path(folder) / "floor.db", batch_size)
     figures = RebuildFigures(
@@ -207,6 +202,15 @@ def rebuild_rate(
     if verbose:
         print(figures)
     return figures
+
+
+def _record_batches(recorder: Any, batch_size: int) -> Iterator[list[Any]]:
+    """The store's records of the bench view's topics, read as the runner reads them, a batch at a time."""
+    read = record_reader(recorder, bench_view.topics)
+    position, top = None, recorder.max_notification_id()
+    while records := read(position, top, batch_size):
+        yield records
+        position = records[-1][0]
 
 
 def _written_rows(store: Any) -> dict[str, tuple[Any, list[tuple[Any, ...]]]]:
@@ -234,14 +238,9 @@ def _storage_floor(
             connection.execute(table_sql.create)
         connection.execute("CREATE TABLE position (name TEXT PRIMARY KEY, notification_id INTEGER)")
         connection.execute("INSERT INTO position VALUES ('bench', 0)")
-        recorder, open_record = app.recorder, app.mapper.open_record
-        read = record_reader(recorder, bench_view.topics)
+        open_record, done = app.mapper.open_record, 0
         start = time.perf_counter()
-        position, top, done = None, recorder.max_notification_id(), 0
-        while True:
-            records = read(position, top, batch_size)
-            if not records:
-                break
+        for records in _record_batches(app.recorder, batch_size):
             for _, originator_id, originator_version, topic, state in records:
                 open_record(originator_id, originator_version, topic, state)
             position = records[-1][0]
