@@ -131,7 +131,8 @@ class MlsGroup(Generic[C]):
 
     @property
     def last_message_ns(self) -> int:
-        """When the newest stored message of the group was sent (its creation or join time before any)."""
+        """When the newest stored message of the group was sent (before any: its creation time, or the
+        welcome's server time for a group we joined)."""
         return self._row().last_message_ns
 
     @property

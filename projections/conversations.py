@@ -4,8 +4,9 @@ Both tables are kept by one view because each message moves its group's ``last_m
 handlers follow the group aggregate's rules (``mlsgroup.domain.group_aggregate``) for every column
 the aggregate also has, so the query methods that read this view answer as the aggregate would:
 
-* ``GroupCreated`` (epoch 0) / ``GroupJoined`` (the welcome's epoch) make the group row, active; a
-  re-join keeps it, lifts PENDING_REMOVE to ALLOWED, records who added us, and fails our messages
+* ``GroupCreated`` (epoch 0) / ``GroupJoined`` (the welcome's epoch) make the group row, active,
+  its ``last_message_ns`` the creation time / the welcome's server time (libxmtp sets a joined DM's
+  to the welcome's time; it is also the "you were added" message's time); a re-join keeps it, lifts PENDING_REMOVE to ALLOWED, records who added us, and fails our messages
   still waiting (their intents are void, as in libxmtp); a join writes the "you were added" transcript;
 * every merged commit (ours or another member's) moves ``epoch`` on by one; another member's commit
   that removed our installation (``CommitMerged.still_member`` False) makes the group inactive; its
@@ -120,7 +121,7 @@ OUTBOX = Table(
     key=["intent_id"],
 )
 
-conversations_view = View("conversations", version=3, tables=[GROUPS, GROUP_MESSAGES, OUTBOX])
+conversations_view = View("conversations", version=4, tables=[GROUPS, GROUP_MESSAGES, OUTBOX])
 
 
 def _put_message(
@@ -171,7 +172,8 @@ def _joined(rows: Rows, event: GroupJoined) -> list[Change]:
             "conversation_type": event.conversation_type.value, "dm_id": event.dm_id,
             "created_at_ns": event.timestamp_ns, "added_by_inbox_id": event.added_by_inbox_id,
             "membership_state": membership_state.value, "consent_state": consent_state.value,
-            "last_message_ns": event.timestamp_ns, "epoch": event.epoch, "is_active": True,
+            # The welcome's server time, as libxmtp's DM join sets it: the "you were added" message's time.
+            "last_message_ns": event.added_at_ns, "epoch": event.epoch, "is_active": True,
         }
         voided: list[Change] = []
     else:

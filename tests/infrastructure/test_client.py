@@ -366,6 +366,14 @@ def test_dm_rules(net: Network) -> None:
     agree(dm, bobs)
 
 
+def test_a_joined_conversations_last_message_time_is_the_welcomes(net: Network) -> None:
+    alice, bob = clients(net, 2)
+    for conversation in (alice.find_or_create_dm(bob.inbox_id), alice.create_group([bob.inbox_id])):
+        bobs = welcome(bob, conversation)
+        [added] = bobs.messages()  # the "you were added" message, sent at the welcome's server time
+        assert bobs.last_message_ns == added.sent_at_ns < bobs.created_at_ns  # libxmtp: a DM's welcome time
+
+
 def test_duplicate_dms_are_stitched_into_one_conversation(net: Network) -> None:
     alice, bob = clients(net, 2)
     theirs = bob.find_or_create_dm(alice.inbox_id)
