@@ -105,6 +105,9 @@ class GroupAggregateState:
     intents: tuple[Intent, ...] = ()
     pending_leavers: tuple[str, ...] = ()
     rotated_at_ns: int = 0
+    #: The server time of the newest message event (before any: creation, or the local join time;
+    #: snapshots on disk hold it so). The API reads the ``groups`` view's ``last_message_ns``, which
+    #: starts a joined group at the welcome's server time instead, as libxmtp does.
     last_message_ns: int = 0
     #: Once a commit removed us: the public part of the epoch it began (what members() lists then).
     after_removal: Optional[AfterRemoval] = None
