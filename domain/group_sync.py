@@ -169,11 +169,11 @@ class GroupSync:
 
         A payload is undelivered when this Context has not handed it over since it was opened and
         either its last send failed or, ``after_full_receive`` (the topic was just read to its end),
-        it was published earlier and has not come back: a crash between saving IntentPublished and handing the
-        payload over leaves exactly that, and nothing else would ever send it. A payload that is only
-        slow to come back is not sent again. A second copy (after a restart) is harmless: once one
-        copy is merged or confirmed, the other is a commit for a past epoch or a replayed message,
-        and receivers skip it."""
+        it was published earlier and has not come back: a crash between saving IntentPublished and
+        handing the payload over leaves exactly that, and nothing else would ever send it. A payload
+        that is only slow to come back is not sent again. A second copy (after a restart) is
+        harmless: once one copy is merged or confirmed, the other is a commit for a past epoch or a
+        replayed message, and receivers skip it."""
         open_intents = self.state().open_intents()
         handed_over = self.context.handed_over(self.group_id)
         handed_over.intersection_update([i.payload_hash for i in open_intents if i.payload_hash is not None])

@@ -7,7 +7,7 @@ read-modify-write of the group's ``last_message_ns``. The figure covers reading 
 decrypting, decompressing and decoding each record, projecting, encrypting sensitive cells and the
 batched writes. ``floor_events_per_second`` is the rate of reading and decoding the same records
 the way the runner does, without projecting anything: what any projection of this store pays
-before its own work. ``storage_floor_events_per_second`` is lower still in cost: reading the records
+before its own work. ``storage_floor_events_per_second`` covers less still: reading the records
 and opening them (AES-GCM, zstd) without reading a field, then writing the rows the rebuild wrote,
 already encoded and sealed, in the same batches (each message row, the groups' rows again, the
 position, a commit) and creating the indexes at the end, through the plain ``sqlite3`` module into a
