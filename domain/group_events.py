@@ -164,17 +164,18 @@ class IntentQueued(DomainEvent):
     data: IntentData
 
 
-@register_event(_PREFIX + "IntentPublished")
+@register_event(_PREFIX + "IntentPublished", class_version=2)
 @attrs.frozen(kw_only=True)
 class IntentPublished(DomainEvent):
     """The intent's payload was built at ``epoch`` (a staged commit from ``plan``, or an application
     message) from ``seed``, and handed to the delivery service. ``identity_states`` are those the
     commit's validation read (the plan's key packages and membership record the other inputs).
 
-    ``payload`` holds a commit's bytes. For an application message it is None: applying the event
-    encrypts the message again from ``seed`` (deterministic), and the result must hash to
-    ``payload_hash``, so the record does not keep a second copy of the ciphertext. Records written
-    before held the message's bytes too; they read as before."""
+    ``payload`` holds a commit's bytes. For an application message it is None (class_version 2):
+    applying the event encrypts the message again from ``seed`` (deterministic), and the result must
+    hash to ``payload_hash``, so the record does not keep a second copy of the ciphertext. Records of
+    class_version 1 hold the message's bytes too; they read as they are (a version bump, so that
+    code older than this refuses these records instead of taking the None for a payload)."""
 
     intent_id: bytes
     epoch: int
@@ -184,6 +185,10 @@ class IntentPublished(DomainEvent):
     seed: bytes = attrs.field(repr=False)
     identity_states: IdentityRecord = ()
     derived: Any = _derived()
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        pass  # version 1 always held the payload, which version 2 still accepts
 
 
 @register_event(_PREFIX + "IntentSendFailed")

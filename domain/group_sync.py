@@ -7,8 +7,9 @@ one store transaction; I/O (delivery service, identity registry) happens between
 inputs it produced are recorded in the events. A whole sync holds the group's mutex.
 
 One round receives what is pending, publishes queued intents in order (at most one commit in
-flight; intents after it wait) and sends again the published payloads that have not come back,
-receives again, and sends the welcomes of merged commits.
+flight; intents after it wait) and sends again the published payloads that have not come back and
+that this Context has not handed over since it was opened (see ``publish_intents``), receives
+again, and sends the welcomes of merged commits.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ class GroupSync:
         replayed message, and receivers skip it."""
         open_intents = self.state().open_intents()
         handed_over = self.context.handed_over(self.group_id)
-        handed_over.intersection_update([i.payload_hash for i in open_intents if i.payload_hash is not None])
+        handed_over &= {i.payload_hash for i in open_intents if i.payload_hash is not None}
         for intent in open_intents:
             state = self.state()
             current = state.intent(intent.intent_id)

@@ -143,8 +143,8 @@ class StoreViews:
         return [row["id"] for row in self._select("groups", order_by=["created_at_ns"])]
 
     def groups_with_dm_id(self, dm_id: str) -> list[bytes]:
-        """Every group of one DM conversation, most recently active first."""
-        rows = self._select("groups", {"dm_id": dm_id}, order_by=["-last_message_ns", "-created_at_ns"])
+        """Every group of one DM conversation, most recently active first (then newest, then by id)."""
+        rows = self._select("groups", {"dm_id": dm_id}, order_by=["-last_message_ns", "-created_at_ns", "id"])
         return [row["id"] for row in rows]
 
     # -- messages --------------------------------------------------------------------------------

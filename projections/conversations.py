@@ -2,7 +2,8 @@
 
 Both tables are kept by one view because each message moves its group's ``last_message_ns``. The
 handlers follow the group aggregate's rules (``mlsgroup.domain.group_aggregate``) for every column
-the aggregate also has, so the query methods that read this view answer as the aggregate would:
+the aggregate also has, so the query methods that read this view answer as the aggregate would,
+except a joined group's first ``last_message_ns`` (the welcome's time here, the join's there):
 
 * ``GroupCreated`` (epoch 0) / ``GroupJoined`` (the welcome's epoch) make the group row, active,
   its ``last_message_ns`` the creation time / the welcome's server time (libxmtp sets a joined DM's

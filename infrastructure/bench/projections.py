@@ -12,8 +12,9 @@ and opening them (AES-GCM, zstd) without reading a field, then writing the rows 
 already encoded and sealed, in the same batches (each message row, the groups' rows again, the
 position, a commit) and creating the indexes at the end, through the plain ``sqlite3`` module into a
 fresh file: the SQLite and cryptography work alone, which no Python decoding or projecting can go
-under. Both are also given in CPU time of the measuring thread (``cpu_*``), which
-other processes on a busy machine disturb far less than the wall clock. :func:`rebuild_rates`
+under (wall clock only). The rebuild and the first floor are also given in CPU time of the
+measuring thread (``cpu_*``), which other processes on a busy machine disturb far less than the
+wall clock. :func:`rebuild_rates`
 measures a clear and an encrypted store in one run.
 """
 
