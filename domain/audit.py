@@ -56,6 +56,7 @@ from .group_events import (
     MessageReceived,
     OwnCommitMerged,
     OwnMessageConfirmed,
+    OwnMessageStale,
 )
 from .intents import IntentState, SendMessageData
 from .mls.errors import DecodeError, MlsError
@@ -578,6 +579,7 @@ class GroupAuditor:
             MessageReceived: "messages received",
             LeaveRequestReceived: "leave requests",
             OwnMessageConfirmed: "own messages confirmed",
+            OwnMessageStale: "own messages sent anew (stale)",
             EnvelopeSkipped: "envelopes skipped",
         }
         self._count(names.get(type(outcome), type(outcome).__name__))

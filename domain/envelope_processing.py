@@ -31,6 +31,7 @@ from .commit_summary import CommitViolation
 from .eventing import DomainEvent
 from .group_aggregate import GroupAggregateState, ReplayMismatch, payload_hash, stage_commit
 from .group_derivations import own_commit_check
+from .configuration import MAX_PAST_EPOCHS
 from .group_decisions import Emitter
 from .group_events import (
     CommitMerged,
@@ -42,6 +43,7 @@ from .group_events import (
     MessageReceived,
     OwnCommitMerged,
     OwnMessageConfirmed,
+    OwnMessageStale,
     extension_items,
     identity_record,
 )
@@ -105,6 +107,9 @@ def _outcome(
         data = own.data
         if not isinstance(data, SendMessageData):
             raise ReplayMismatch("a published application intent without message data")
+        epoch = own.published_in_epoch or 0
+        if epoch + MAX_PAST_EPOCHS <= state.mls.epoch:  # members may have dropped its keys: send it anew
+            return OwnMessageStale(intent_id=own.intent_id, epoch=epoch), None
         return OwnMessageConfirmed(intent_id=own.intent_id, message_id=data.message_id, payload_hash=digest), None
     if processed is not None:
         return _opened(state, processed, digest)

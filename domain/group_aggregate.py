@@ -42,6 +42,7 @@ from .group_events import (
     MessageReceived,
     OwnCommitMerged,
     OwnMessageConfirmed,
+    OwnMessageStale,
 )
 from .group_state import XmtpGroupState
 from .application_content import LEAVE_REQUEST_CONTENT_TYPE
@@ -153,8 +154,19 @@ class GroupAggregateState:
         return None
 
     def published_by_hash(self, digest: bytes) -> Optional[Intent]:
+        """Our intent whose published payload hashes to ``digest``: a PUBLISHED one, or one that
+        ended in ERROR after its last send failed, while its epoch lasts (a send reported as failed
+        may still have delivered the payload: when it comes back it is ours all the same)."""
         for intent in self.intents:
-            if intent.state is IntentState.PUBLISHED and intent.payload_hash == digest:
+            if intent.payload_hash != digest:
+                continue
+            if intent.state is IntentState.PUBLISHED:
+                return intent
+            if (
+                intent.state is IntentState.ERROR
+                and intent.publish_attempts >= MAX_INTENT_PUBLISH_ATTEMPTS
+                and intent.published_in_epoch == self.mls.epoch
+            ):
                 return intent
         return None
 
@@ -340,12 +352,16 @@ def _merged_mls(state: GroupAggregateState, event: EnvelopeProcessed) -> GroupSt
     return merge_commit(state.mls, processed.output)  # type: ignore[arg-type]
 
 
+#: What an intent sent back to TO_PUBLISH forgets of its publication (it is built again).
+_UNPUBLISHED: dict[str, Any] = dict(
+    state=IntentState.TO_PUBLISH, payload_hash=None, payload=None, plan=None, publish_seed=None, resend=False
+)
+
+
 def _without_stale_commits(intents: tuple[Intent, ...], epoch: int) -> tuple[Intent, ...]:
     """Published commits of an epoch that is over go back to TO_PUBLISH, to be rebuilt."""
     return tuple(
-        attrs.evolve(
-            i, state=IntentState.TO_PUBLISH, payload_hash=None, payload=None, plan=None, publish_seed=None, resend=False
-        )
+        attrs.evolve(i, **_UNPUBLISHED)
         if i.is_commit and i.state is IntentState.PUBLISHED and (i.published_in_epoch or 0) < epoch
         else i
         for i in intents
@@ -384,6 +400,8 @@ def _envelope_changes(state: GroupAggregateState, event: EnvelopeProcessed) -> d
                 payload=None,
                 welcome=outcome.welcome,
                 welcome_installations=outcome.welcome_installations,
+                error=None,
+                error_detail="",
             )
         else:
             mls = _merged_mls(state, event)
@@ -419,11 +437,17 @@ def _envelope_changes(state: GroupAggregateState, event: EnvelopeProcessed) -> d
             changes.update(_leave_requested(state, outcome.sender_inbox_id))
     elif isinstance(outcome, OwnMessageConfirmed):
         intent = state.intent(outcome.intent_id)
-        changes["intents"] = _with_intent(state, outcome.intent_id, state=IntentState.PROCESSED, payload=None)
+        changes["intents"] = _with_intent(
+            state, outcome.intent_id, state=IntentState.PROCESSED, payload=None, error=None, error_detail=""
+        )
         changes["last_message_ns"] = event.server_time_ns
         data = None if intent is None else intent.data
         if isinstance(data, SendMessageData) and data.content_type == LEAVE_REQUEST_CONTENT_TYPE:
             changes.update(_leave_requested(state, state.inbox_id))
+    elif isinstance(outcome, OwnMessageStale):
+        if state.intent(outcome.intent_id) is None:
+            raise ReplayMismatch("OwnMessageStale for an unknown intent")
+        changes["intents"] = _with_intent(state, outcome.intent_id, **_UNPUBLISHED)
     elif not isinstance(outcome, EnvelopeSkipped):
         raise ReplayMismatch(f"unknown envelope outcome {type(outcome).__name__}")
     return changes

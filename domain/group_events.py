@@ -14,6 +14,7 @@ An ``EnvelopeProcessed`` event carries the envelope and one outcome value:
 * ``ApplicationReceived``  the same in records written before ``MessageReceived`` (content beside the payload);
 * ``LeaveRequestReceived`` a member asked to leave;
 * ``OwnMessageConfirmed``  our application message came back (its intent is processed);
+* ``OwnMessageStale``      it came back MAX_PAST_EPOCHS or more epochs late: encrypted and sent again;
 * ``EnvelopeSkipped``      garbage, a replay, a wrong epoch, a forgery, a non-member...: the reason.
 
 ``EnvelopeProcessed.payload`` holds the envelope's bytes, except for ``MessageReceived`` and
@@ -56,6 +57,7 @@ __all__ = [
     "MessageReceived",
     "LeaveRequestReceived",
     "OwnMessageConfirmed",
+    "OwnMessageStale",
     "EnvelopeSkipped",
     "EnvelopeOutcome",
     "identity_record",
@@ -396,6 +398,18 @@ class OwnMessageConfirmed:
         state["payload_hash"] = None
 
 
+@register_value(_OUTCOME + "OwnMessageStale")
+@attrs.frozen(kw_only=True)
+class OwnMessageStale:
+    """Our application message came back too late to be read: it was encrypted at ``epoch`` and the
+    group is now ``MAX_PAST_EPOCHS`` or more epochs on, so members may no longer hold that epoch's
+    keys (libxmtp's ``is_valid_epoch``). Its intent goes back to TO_PUBLISH, to be encrypted again
+    at the current epoch (same message id: members who read the first copy keep one message)."""
+
+    intent_id: bytes
+    epoch: int
+
+
 @register_value(_OUTCOME + "EnvelopeSkipped")
 @attrs.frozen(kw_only=True)
 class EnvelopeSkipped:
@@ -413,6 +427,7 @@ EnvelopeOutcome = Union[
     MessageReceived,
     LeaveRequestReceived,
     OwnMessageConfirmed,
+    OwnMessageStale,
     EnvelopeSkipped,
 ]
 

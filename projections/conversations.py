@@ -15,8 +15,8 @@ except a joined group's first ``last_message_ns`` (the welcome's time here, the 
   Commits recorded before CommitMerged v2 do not say: our inbox among the transcript's removed or
   left inboxes is then taken as our removal (exact unless only our installation was removed);
 * ``IntentQueued`` of a message (not a leave request) stores it UNPUBLISHED, sent at the queue time;
-  ``OwnMessageConfirmed`` marks it PUBLISHED at the server's time; ``IntentFailed``, or the third
-  ``IntentSendFailed``, marks it FAILED; our confirmed leave request, or one from another
+  ``OwnMessageConfirmed`` marks it PUBLISHED at the server's time (even once FAILED: a send reported
+  as failed may have delivered it); ``IntentFailed``, or the third ``IntentSendFailed``, marks it FAILED; our confirmed leave request, or one from another
   installation of our inbox, makes us PENDING_REMOVE;
 * ``ApplicationReceived`` stores another member's message (a message id already stored is kept);
   merged commits with a transcript store it as a MEMBERSHIP_CHANGE message at the server's time;
@@ -263,6 +263,12 @@ def _envelope(rows: Rows, event: EnvelopeProcessed) -> list[Change]:
         return []
     group_id = group["id"]
     if isinstance(outcome, OwnMessageConfirmed):
+        if rows.get("outbox", (outcome.intent_id,)) is None:  # given up after failed sends, delivered after all
+            message = rows.get("group_messages", (outcome.message_id,))
+            if message is None or message["delivery_status"] != _FAILED:
+                return []
+            return _put_message(rows, group, {**message, "delivery_status": _PUBLISHED,
+                                              "sent_at_ns": event.server_time_ns, "sequence_id": event.cursor})
         return _settle(rows, outcome.intent_id, _PUBLISHED, event.server_time_ns, event.cursor)
     if isinstance(outcome, (ApplicationReceived, MessageReceived)):
         message_id = outcome.message_id  # a hash of the content: worked out once

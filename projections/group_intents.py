@@ -4,7 +4,9 @@ The handlers follow the group aggregate's intent rules (``mlsgroup.domain.group_
 queued TO_PUBLISH; ``IntentPublished`` -> PUBLISHED with payload hash and epoch; each
 ``IntentSendFailed`` counts an attempt, the third one -> ERROR ("SyncError"); ``IntentFailed`` and a
 rejected own commit -> ERROR with the error's name; our merged commit -> COMMITTED (welcomes to send)
-or PROCESSED; a confirmed own message and ``IntentProcessed`` -> PROCESSED. A merged commit (ours or
+or PROCESSED; a confirmed own message and ``IntentProcessed`` -> PROCESSED (a commit or message given
+up after failed sends that comes back all the same is merged or confirmed: its error is cleared); an
+own message that came back stale -> TO_PUBLISH without its payload hash. A merged commit (ours or
 another member's) ends its epoch, so every other PUBLISHED commit of the group goes back to
 TO_PUBLISH without its payload hash (it is rebuilt at the new epoch); being welcomed back into a
 group voids its open intents (ERROR "GroupInactive"). Unlike the aggregate, the view keeps resolved
@@ -28,6 +30,7 @@ from mlsgroup.domain.group_events import (
     IntentSendFailed,
     OwnCommitMerged,
     OwnMessageConfirmed,
+    OwnMessageStale,
 )
 from mlsgroup.domain.intents import FINAL_STATES, IntentKind, IntentState, SendMessageData, kind_of
 
@@ -56,7 +59,7 @@ GROUP_INTENTS = Table(
     indexes=[("group_id", "state")],
 )
 
-group_intents_view = View("intents", version=1, tables=[GROUP_INTENTS])
+group_intents_view = View("intents", version=2, tables=[GROUP_INTENTS])
 
 _FINAL = frozenset(state.value for state in FINAL_STATES)
 _SEND = IntentKind.SEND_MESSAGE.value
@@ -127,13 +130,16 @@ def _envelope(rows: Rows, event: EnvelopeProcessed) -> list[Change]:
     group_id = event.originator_id.bytes
     if isinstance(outcome, OwnCommitMerged):
         final = IntentState.COMMITTED if outcome.welcome is not None else IntentState.PROCESSED
-        return [_set(outcome.intent_id, final), *_stale_commits(rows, group_id, outcome.intent_id)]
+        return [_set(outcome.intent_id, final, error=None, error_detail=""),
+                *_stale_commits(rows, group_id, outcome.intent_id)]
     if isinstance(outcome, CommitMerged):
         return _stale_commits(rows, group_id, None)
     if isinstance(outcome, CommitRejected) and outcome.intent_id is not None:
         return [_error(outcome.intent_id, outcome.error, outcome.detail)]
     if isinstance(outcome, OwnMessageConfirmed):
-        return [_set(outcome.intent_id, IntentState.PROCESSED)]
+        return [_set(outcome.intent_id, IntentState.PROCESSED, error=None, error_detail="")]
+    if isinstance(outcome, OwnMessageStale):
+        return [_set(outcome.intent_id, IntentState.TO_PUBLISH, payload_hash=None)]
     return []
 
 

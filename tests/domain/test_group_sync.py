@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 from mlsgroup.domain import MessageKind, errors
-from mlsgroup.domain.group_events import EnvelopeProcessed, EnvelopeSkipped
+from mlsgroup.domain.audit import audit_group
+from mlsgroup.domain.configuration import MAX_INTENT_PUBLISH_ATTEMPTS, MAX_PAST_EPOCHS
+from mlsgroup.domain.group_events import EnvelopeProcessed, EnvelopeSkipped, OwnCommitMerged, OwnMessageStale
 from mlsgroup.domain.intents import IntentState
 from mlsgroup.domain.mls_group import MlsGroup
 from mlsgroup.infrastructure import Client, Network
@@ -40,11 +42,16 @@ class CrashingApi:
         self.holding = False
         self.held: list[tuple[bytes, bytes]] = []
         self.failures = 0
+        self.timeouts = 0
 
     def send_group_messages(self, group_id: bytes, payloads: Any) -> Any:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("the delivery service is unreachable")
+        if self.timeouts:  # delivered, but the answer never came
+            self.timeouts -= 1
+            self._send(group_id, payloads)
+            raise TimeoutError("no answer from the delivery service")
         return self._send(group_id, payloads)
 
     def _send(self, group_id: bytes, payloads: Any) -> Any:
@@ -228,3 +235,65 @@ def test_a_payload_resent_after_a_failed_send_is_not_sent_again_while_it_is_slow
     world.group.sync()
     world.bobs.sync()
     assert in_flight(world.group) == [] and texts(world.bobs) == ["retried"]
+
+
+def outcomes(group: MlsGroup, kind: type) -> list[Any]:
+    return [e.outcome for e in group.context.group_store.events(group.group_id)
+            if isinstance(e, EnvelopeProcessed) and isinstance(e.outcome, kind)]
+
+
+def assert_audited(group: MlsGroup) -> None:
+    audit = audit_group(group.group_id, group.context.group_store.events(group.group_id))
+    assert audit.ok, [f.detail for f in audit.violations]
+
+
+def test_a_message_that_comes_back_too_late_to_be_read_is_encrypted_and_sent_anew(world: World) -> None:
+    world.api.armed = True
+    with pytest.raises(Crash):
+        world.group.send_text("late")  # published at epoch 1, never handed over
+    for n in range(MAX_PAST_EPOCHS + 1):
+        world.bobs.update_name(f"bob {n}")
+    alices = world.restart_alice()
+    alices.sync()  # the resent copy comes back from too far behind: the intent goes back to TO_PUBLISH
+    assert [o.epoch for o in outcomes(alices, OwnMessageStale)] == [1]
+    alices.sync()  # encrypted again at the current epoch, sent, confirmed
+    world.bobs.sync()
+    assert in_flight(alices) == [] and texts(world.bobs) == texts(alices) == ["late"]
+    assert [m.delivery_status.name for m in alices.messages(kind=MessageKind.APPLICATION)] == ["PUBLISHED"]
+    assert "EpochNotAvailable" in skipped(world.bobs)  # the stale copy
+    assert_audited(alices)
+
+
+def test_a_commit_delivered_although_its_last_send_failed_is_merged_by_its_sender(world: World) -> None:
+    world.api.failures, world.api.timeouts = MAX_INTENT_PUBLISH_ATTEMPTS - 1, 1
+    world.api.holding = True  # the third send delivers it (slowly), then times out: ERROR
+    with pytest.raises(errors.GroupError):
+        world.group.update_name("renamed")
+    world.api.release()
+    world.bobs.sync()  # bob merges it: so must its sender
+    world.group.sync()
+    assert world.group.name == world.bobs.name == "renamed"
+    assert world.group.epoch == world.bobs.epoch and world.group.epoch_authenticator == world.bobs.epoch_authenticator
+    [merged] = outcomes(world.group, OwnCommitMerged)[-1:]
+    intent = world.group.state().intent(merged.intent_id)
+    assert intent is not None and intent.state is IntentState.PROCESSED and intent.error is None
+    assert intent.publish_attempts == MAX_INTENT_PUBLISH_ATTEMPTS
+    world.bobs.send_text("still one group")
+    world.group.sync()
+    assert texts(world.group) == ["still one group"]
+    assert_audited(world.group)
+
+
+def test_a_message_delivered_although_its_last_send_failed_shows_as_published(world: World) -> None:
+    world.api.failures, world.api.timeouts = MAX_INTENT_PUBLISH_ATTEMPTS - 1, 1
+    world.api.holding = True  # the delivered copy shows up only after the sender gave up
+    with pytest.raises(errors.GroupError):
+        world.group.send_text("made it")
+    assert [m.delivery_status.name for m in world.group.messages(kind=MessageKind.APPLICATION)] == ["FAILED"]
+    world.api.release()
+    world.group.sync()
+    world.bobs.sync()
+    assert texts(world.bobs) == ["made it"]
+    assert [m.delivery_status.name for m in world.group.messages(kind=MessageKind.APPLICATION)] == ["PUBLISHED"]
+    assert world.group.state().open_intents() == ()
+    assert_audited(world.group)
