@@ -244,7 +244,7 @@ def outcomes(group: MlsGroup, kind: type) -> list[Any]:
 
 def assert_audited(group: MlsGroup) -> None:
     audit = audit_group(group.group_id, group.context.group_store.events(group.group_id))
-    assert audit.ok, [f.detail for f in audit.violations]
+    assert audit.ok, [f.message for f in audit.violations]
 
 
 def test_a_message_that_comes_back_too_late_to_be_read_is_encrypted_and_sent_anew(world: World) -> None:
